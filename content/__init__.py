@@ -1,0 +1,1 @@
+"""Patient-facing answer content: loading, fact checks and readability (no Rasa import)."""
