@@ -11,6 +11,9 @@ export PYTHONPATH := $(CURDIR)
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export SANIC_HOST ?= 127.0.0.1
+# Nothing may be fetched from a model hub; the MiniLM weights are local (build/minilm).
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
 
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard nlp/*.py) $(SPACY_MODEL)/meta.json

