@@ -61,7 +61,7 @@ chat: setup $(MODEL) ## Chat in the terminal (start `make run-actions` first for
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
 
 validate: setup ## rasa data validate, with warnings treated as failures
-	$(RASA) data validate --fail-on-warnings
+	@$(PY) scripts/validate.py
 
 test: setup $(MODEL) ## Set up what is missing, then run every check
 	@$(MAKE) --no-print-directory validate test-unit test-stories nlu-gate

@@ -50,16 +50,18 @@ def load_held_out(directory: Path = HELD_OUT_DIR) -> List[Tuple[str, str]]:
 
 
 def label_of(parse: dict) -> str:
-    """The full label a parse result stands for."""
+    """The label a parse result stands for, read the way the bot answers.
+
+    For an FAQ area, Rasa's retrieval action utters the response selector's top
+    answer (the "default" selector covers every area), so that key is the label.
+    """
     intent = (parse.get("intent") or {}).get("name") or ""
     selector = parse.get("response_selector") or {}
     if intent in (selector.get("all_retrieval_intents") or []):
-        for name, prediction in selector.items():
-            if name == "all_retrieval_intents":
-                continue
-            key = ((prediction or {}).get("response") or {}).get("intent_response_key")
-            if key and key.startswith(f"{intent}/"):
-                return key
+        prediction = selector.get(intent) or selector.get("default") or {}
+        key = (prediction.get("response") or {}).get("intent_response_key")
+        if key:
+            return key
     return intent
 
 
