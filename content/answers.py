@@ -257,7 +257,9 @@ def _as_str(value) -> Optional[str]:
 
 
 def answer_files(root: Optional[Path] = None) -> List[Path]:
-    """domain.yml (or domain/*.yml) if present, then data/responses/*.yml."""
+    """domain.yml (or domain/*.yml) if present, data/responses/*.yml, and the
+    callback flow's messages (actions/data/enquiry_messages.yml), which custom
+    actions send and which need the same checks and sign-off."""
     root = Path(root) if root else REPO_ROOT
     files: List[Path] = []
     if (root / "domain.yml").is_file():
@@ -265,6 +267,9 @@ def answer_files(root: Optional[Path] = None) -> List[Path]:
     if (root / "domain").is_dir():
         files.extend(sorted((root / "domain").glob("*.yml")))
     files.extend(sorted((root / "data" / "responses").glob("*.yml")))
+    enquiry_messages = root / "actions" / "data" / "enquiry_messages.yml"
+    if enquiry_messages.is_file():
+        files.append(enquiry_messages)
     return files
 
 
