@@ -3,6 +3,7 @@
 Rules cannot name a single FAQ answer (`utter_procedure/duration`) directly, and
 the meaning of "that" depends on the previous answer, so a small action resolves it.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Optional, Text
@@ -62,5 +63,7 @@ class ActionAnswerFollowUp(Action):
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(response=how_long_response(previous_faq_key(tracker.events)))
+        dispatcher.utter_message(
+            response=how_long_response(previous_faq_key(tracker.events))
+        )
         return []

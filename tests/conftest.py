@@ -22,7 +22,10 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     workdir = tmp_path_factory.mktemp("stack")
-    actions = start_action_server(workdir)
+    # Enquiries from these conversations go to a scratch database, never to var/.
+    actions = start_action_server(
+        workdir, env={"ENQUIRY_DB_URL": f"sqlite:///{workdir / 'enquiries.db'}"}
+    )
     tracker_db = workdir / "tracker.db"
     endpoints = write_endpoints(workdir, actions.url, tracker_db)
     try:

@@ -39,8 +39,9 @@ def test_follow_up_how_long_after_a_procedure_answer(client):
 def test_follow_up_how_long_after_a_recovery_answer_does_not_invent_a_time(client):
     client.say("what is the recovery like afterwards?")
     reply = client.say("how long does that take?")
+    # The page gives no recovery time: the bot says so and gives a number.
+    assert "do not have information about how long recovery takes" in reply
     assert "01223" in reply
-    assert "one hour" not in reply
 
 
 def test_urgent_symptoms_before_any_greeting(client):

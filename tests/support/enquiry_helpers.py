@@ -252,7 +252,11 @@ class FormDriver:
     # -- building blocks
 
     def user(self, text: str, intent: str, confidence: float = 0.99) -> None:
-        from rasa.shared.core.events import ActionExecuted, UserUttered
+        from rasa.shared.core.events import (
+            ActionExecuted,
+            DefinePrevUserUtteredFeaturization,
+            UserUttered,
+        )
 
         if self.tracker.latest_action_name != "action_listen":
             self.tracker.update(ActionExecuted("action_listen"))
@@ -267,6 +271,8 @@ class FormDriver:
                 text, parse["intent"], [], parse_data=parse, input_channel=self.channel
             )
         )
+        # What Rasa's processor logs once a policy has looked at the message.
+        self.tracker.update(DefinePrevUserUtteredFeaturization(False))
 
     def bot(self, action_name: str, text: str) -> None:
         """A response the rules would send (an FAQ answer, the urgent-care advice)."""
