@@ -70,6 +70,26 @@ def mark_urgent(message: Message, findings: List[UrgentFinding]) -> None:
     message.set("classifier_intent", previous, add_to_output=True)
 
 
+def demote_unsure_urgent(message: Message, min_confidence: float) -> None:
+    """An urgent guess by the classifier alone, below min_confidence, gives way to
+    the next intent in its ranking (the patterns did not fire for it)."""
+    intent = message.get(INTENT) or {}
+    if intent.get(INTENT_NAME_KEY) != URGENT_INTENT:
+        return
+    if (intent.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= min_confidence:
+        return
+    ranking = [
+        entry
+        for entry in message.get(INTENT_RANKING_KEY) or []
+        if entry.get(INTENT_NAME_KEY) != URGENT_INTENT
+    ]
+    if not ranking:
+        return
+    message.set(INTENT, ranking[0], add_to_output=True)
+    message.set(INTENT_RANKING_KEY, ranking + [intent], add_to_output=True)
+    message.set("classifier_intent", intent, add_to_output=True)
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
 )
@@ -78,8 +98,10 @@ class UrgentSymptomDetectorComponent(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        # None: the detector's own default (the repo's assembled pipeline).
-        return {"spacy_model": None}
+        # spacy_model None: the detector's own default (the repo's assembled pipeline).
+        # ml_min_confidence: the classifier alone raises the alarm only when this sure;
+        # its less confident urgent guesses were mostly questions *about* symptoms.
+        return {"spacy_model": None, "ml_min_confidence": 0.9}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.component_config = config
@@ -103,4 +125,6 @@ class UrgentSymptomDetectorComponent(GraphComponent, IntentClassifier):
             findings = self._detector.detect_text(text)
             if findings:
                 mark_urgent(message, findings)
+            else:
+                demote_unsure_urgent(message, self.component_config["ml_min_confidence"])
         return messages
