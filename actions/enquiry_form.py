@@ -15,6 +15,10 @@ mappings and are filled here:
 * ``action_ask_<slot>`` asks each question, with buttons whose payload is the button's
   own text, so a channel without buttons shows numbered options and a typed
   ``/intent`` cannot answer for the user.
+* On SMS and WhatsApp (the ``twilio`` channel) the sender id is the number the person
+  writes from, so the phone question offers it ("Shall we call you on this
+  number?"); "yes" fills the phone slot with it, "a different number" asks the
+  usual question, and a typed number is taken as the answer either way.
 * What happens when the form ends (storing, notifying staff, or giving the phone
   numbers) is in ``actions/handover.py``.
 
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from abc import ABC, abstractmethod
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -88,6 +93,11 @@ OUTCOME_CANCELLED = "cancelled"
 OUTCOME_TOO_MANY_TRIES = "too_many_tries"
 OUTCOME_ERROR = "error"
 STAGE_CHOOSE_FIELD = "choose_field"
+# The person declined the number they write from and will type another one.
+STAGE_OTHER_PHONE = "other_phone"
+# Channels whose sender id is the person's phone number (Twilio: "+447700900123"
+# for SMS, "whatsapp:+447700900123" for WhatsApp).
+PHONE_SENDER_CHANNELS = frozenset({"twilio"})
 
 MAX_TRIES = 3
 # An FAQ question asked instead of an answer: confident enough to be a question,
@@ -193,6 +203,10 @@ def question(slot: str, tracker: Tracker, config: Settings) -> Dict[str, Any]:
         return message(
             "enquiry_ask_enquiry_consent", retention_days=config.retention_days
         )
+    if slot == "phone":
+        offered = offered_phone(tracker)
+        if offered:
+            return message("enquiry_ask_phone_offer", ending=phone_ending(offered))
     if slot == "enquiry_confirmed":
         if tracker.get_slot(STAGE_SLOT) == STAGE_CHOOSE_FIELD:
             return message(
@@ -201,6 +215,43 @@ def question(slot: str, tracker: Tracker, config: Settings) -> Dict[str, Any]:
             )
         return summary(tracker, config)
     return message(f"enquiry_ask_{slot}")
+
+
+def sender_phone(tracker: Tracker) -> Optional[str]:
+    """The UK number the person writes from (E.164), when the channel tells us."""
+    if tracker.get_latest_input_channel() not in PHONE_SENDER_CHANNELS:
+        return None
+    sender = tracker.sender_id or ""
+    if sender.lower().startswith("whatsapp:"):
+        sender = sender[len("whatsapp:") :]
+    return normalise_uk_phone(sender)
+
+
+def offered_phone(tracker: Tracker) -> Optional[str]:
+    """The sender's number, while the phone question offers it."""
+    if tracker.get_slot(STAGE_SLOT) == STAGE_OTHER_PHONE:
+        return None
+    return sender_phone(tracker)
+
+
+def phone_ending(e164: str) -> str:
+    """The last three digits: enough to recognise a number, not to read it out."""
+    return e164[-3:]
+
+
+_DIFFERENT_NUMBER = re.compile(
+    r"\b(?:different|another|other|new|not this|not that)\b", re.I
+)
+
+
+def phone_offer_reply(text: str) -> Optional[bool]:
+    """True to be called on the offered number, False for a different one, None when
+    the reply is neither. (A typed number is read before this.)"""
+    if not isinstance(text, str) or text.strip().startswith("/"):
+        return None
+    if _DIFFERENT_NUMBER.search(text):
+        return False
+    return parse_yes_no(text)
 
 
 def summary(tracker: Tracker, config: Settings) -> Dict[str, Any]:
@@ -283,12 +334,17 @@ def _intent(tracker: Tracker) -> Tuple[Optional[str], float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-def is_valid_answer(slot: str, text: str, config: Settings) -> bool:
-    """Whether the text, read on its own, answers the question for ``slot``."""
+def is_valid_answer(
+    slot: str, text: str, config: Settings, phone_offered: bool = False
+) -> bool:
+    """Whether the text, read on its own, answers the question for ``slot``
+    (``phone_offered``: the phone question offered the sender's number)."""
     if slot == "full_name":
         return normalise_name(text) is not None
     if slot == "phone":
-        return normalise_uk_phone(text) is not None
+        return normalise_uk_phone(text) is not None or (
+            phone_offered and phone_offer_reply(text) is not None
+        )
     if slot == "email":
         return parse_email(text) is not None
     if slot == "hospital":
@@ -305,16 +361,24 @@ def is_valid_answer(slot: str, text: str, config: Settings) -> bool:
 
 
 def is_interruption(
-    slot: str, text: str, intent: Optional[str], confidence: float, config: Settings
+    slot: str,
+    text: str,
+    intent: Optional[str],
+    confidence: float,
+    config: Settings,
+    phone_offered: bool = False,
 ) -> bool:
     """Whether a message asked instead of answering should leave the form to the rules."""
     if intent == "urgent_symptom":
         return True
     if intent == "stop":
-        # "skip" / "no" to the email question is an answer, not a wish to stop.
+        # "skip" / "no" to the email question is an answer, not a wish to stop; so is
+        # "no" to the number offered.
+        if slot == "phone" and phone_offered:
+            return phone_offer_reply(text) is not False
         return not (slot == "email" and parse_email(text) == NO_EMAIL)
     if intent in FAQ_INTENTS and confidence >= INTERRUPTION_CONFIDENCE:
-        return not is_valid_answer(slot, text, config)
+        return not is_valid_answer(slot, text, config, phone_offered)
     return False
 
 
@@ -428,7 +492,8 @@ class ValidateEnquiryForm(FormValidationAction):
             return {}
         text = (tracker.latest_message or {}).get("text") or ""
         intent, confidence = _intent(tracker)
-        if is_interruption(slot, text, intent, confidence, settings()):
+        phone_offered = slot == "phone" and offered_phone(tracker) is not None
+        if is_interruption(slot, text, intent, confidence, settings(), phone_offered):
             logger.debug("Message at %s is an interruption (intent %s)", slot, intent)
             return {}
         return {slot: text}
@@ -526,9 +591,21 @@ class ValidateEnquiryForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         phone = normalise_uk_phone(value)
         if phone:
-            return self._valid("phone", phone)
+            return self._valid("phone", phone, **{STAGE_SLOT: None})
+        offered = offered_phone(tracker)
+        if offered is None:
+            return self._invalid(
+                "phone", dispatcher, tracker, message("enquiry_wrong_phone")
+            )
+        answer = phone_offer_reply(value)
+        if answer is True:
+            logger.info("Phone number: the one the person writes from")
+            return self._valid("phone", offered, **{STAGE_SLOT: None})
+        if answer is False:
+            # Not a failed try: the form now asks for the number to call.
+            return {"phone": None, STAGE_SLOT: STAGE_OTHER_PHONE}
         return self._invalid(
-            "phone", dispatcher, tracker, message("enquiry_wrong_phone")
+            "phone", dispatcher, tracker, message("enquiry_wrong_phone_offer")
         )
 
     @ignores_empty

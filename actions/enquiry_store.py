@@ -175,8 +175,13 @@ class EnquiryStore:
         enquiry: NewEnquiry,
         notifiers: Sequence[str] = (),
         now: Optional[datetime] = None,
+        reference: Optional[str] = None,
     ) -> Submitted:
-        """Store an enquiry and one outbox row per notifier, exactly once per key."""
+        """Store an enquiry and one outbox row per notifier, exactly once per key.
+
+        ``reference`` keeps the one already given to the patient (a spooled enquiry);
+        another is drawn only if it is taken.
+        """
         now = now or utcnow()
         existing = self._by_key(enquiry.idempotency_key)
         if existing:
@@ -186,8 +191,8 @@ class EnquiryStore:
                 existing.id,
             )
             return existing
-        for _ in range(5):
-            reference = new_reference()
+        for attempt in range(5):
+            reference = reference if (reference and attempt == 0) else new_reference()
             try:
                 with self.engine.begin() as connection:
                     enquiry_id = connection.execute(
@@ -338,9 +343,12 @@ class EnquiryStore:
     # ------------------------------------------------------------ async wrappers
 
     async def asubmit(
-        self, enquiry: NewEnquiry, notifiers: Sequence[str] = ()
+        self,
+        enquiry: NewEnquiry,
+        notifiers: Sequence[str] = (),
+        reference: Optional[str] = None,
     ) -> Submitted:
-        return await asyncio.to_thread(self.submit, enquiry, notifiers)
+        return await asyncio.to_thread(self.submit, enquiry, notifiers, None, reference)
 
     async def adue_notifications(self, limit: int = 50) -> List[PendingNotification]:
         return await asyncio.to_thread(self.due_notifications, None, limit)

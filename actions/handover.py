@@ -10,6 +10,7 @@ clears the personal slots it leaves behind. Log lines never carry a personal det
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import List, Text
@@ -32,7 +33,8 @@ from actions.enquiry_form import (
     phone_numbers,
     say,
 )
-from actions.enquiry_store import NewEnquiry, idempotency_key
+from actions.enquiry_spool import spool_retry
+from actions.enquiry_store import NewEnquiry, idempotency_key, new_reference
 from actions.notifier import outbox_worker, start_retry_in_background
 from actions.settings import settings
 
@@ -107,22 +109,32 @@ class SubmitEnquiry(Action):
             return clear_slots()
 
         enquiry = self._enquiry(tracker, hospital["name"])
+        retry = spool_retry(config.spool_dir, config.db_url, config.spool_retry_seconds)
+        details = dict(
+            call_time=choice_title(enquiry.call_time, CALL_TIMES).lower(),
+            phone=format_uk_phone(enquiry.phone_e164),
+            **numbers,
+        )
         try:
             worker = await outbox_worker(config)
             stored = await worker.store.asubmit(enquiry, config.notifiers)
         except Exception as exc:
             logger.error("Could not store an enquiry: %s", type(exc).__name__)
-            say(dispatcher, "enquiry_store_failed", **numbers)
+            # Keep it on disk and store it when the database is back, rather than
+            # asking a worried patient to start again on the phone.
+            try:
+                reference = new_reference()
+                await asyncio.to_thread(retry.spool.put, enquiry, reference)
+            except OSError as spool_exc:
+                logger.error("Could not spool an enquiry: %s", type(spool_exc).__name__)
+                say(dispatcher, "enquiry_store_failed", **numbers)
+                return clear_slots()
+            say(dispatcher, "enquiry_queued", reference=reference, **details)
+            retry.ensure_running()
             return clear_slots()
 
-        say(
-            dispatcher,
-            "enquiry_submitted",
-            reference=stored.reference,
-            call_time=choice_title(enquiry.call_time, CALL_TIMES).lower(),
-            phone=format_uk_phone(enquiry.phone_e164),
-            **numbers,
-        )
+        say(dispatcher, "enquiry_submitted", reference=stored.reference, **details)
+        retry.ensure_running()  # anything spooled earlier goes in now the database is up
         if config.notifiers:
             worker.deliver_soon()  # this one and anything still waiting in the outbox
             worker.ensure_retry_loop()

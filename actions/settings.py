@@ -61,6 +61,10 @@ class Settings:
     notify_timeout_seconds: float = 10.0
     # How often the action server retries notifications left in the outbox.
     outbox_retry_seconds: float = 60.0
+    # Where enquiries wait when the database is down at submit, and how often the
+    # action server tries to store them (actions/enquiry_spool.py).
+    spool_dir: Path = ROOT / "var" / "enquiry-spool"
+    spool_retry_seconds: float = 30.0
 
     @property
     def email_enabled(self) -> bool:
@@ -110,6 +114,10 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
         ),
         outbox_retry_seconds=_number(
             env.get("ENQUIRY_OUTBOX_RETRY_SECONDS"), 60.0, minimum=0.1
+        ),
+        spool_dir=Path(env.get("ENQUIRY_SPOOL_DIR", "").strip() or ROOT / "var" / "enquiry-spool"),
+        spool_retry_seconds=_number(
+            env.get("ENQUIRY_SPOOL_RETRY_SECONDS"), 30.0, minimum=0.1
         ),
     )
 

@@ -41,7 +41,7 @@ GENERAL_SECTION = "General"
 
 # Facts an answer may state without a page quote: emergency and NHS signposting, and
 # the example number shown in the callback form.
-ALLOWED_FACTS: Set[str] = {"999", "111", "NHS 111", "A&E", "NHS", "UK", "07700 900123"}
+ALLOWED_FACTS: Set[str] = {"999", "111", "NHS 111", "A&E", "NHS", "UK", "07700 900123", "English"}
 
 # Capitalised words that are ordinary words, not names or facts.
 NON_FACT_WORDS: Set[str] = {"I", "I'm", "I’m", "I'll", "I’ll", "I've", "I’ve", "I'd", "I’d",

@@ -78,7 +78,13 @@ def main() -> int:
             f"| {label} | {result.macro_f1:.3f} | {result.accuracy:.3f} | "
             f"{result.seconds_per_message * 1000:.1f} ms | {seconds:.0f} s |"
         )
-    lines += ["", "Time per message is `Agent.parse_message` on one core path, after one warm-up parse."]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines += [
+        "",
+        "Time per message is `Agent.parse_message` on one core path, after one warm-up parse.",
+        f"Load average when scoring finished: {load} (other work on the machine slows both",
+        "pipelines alike; compare the ratio, not the absolute times).",
+    ]
     target = ROOT / "docs" / "pipeline-comparison.md"
     target.parent.mkdir(exist_ok=True)
     target.write_text("\n".join(lines) + "\n")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from actions.enquiry_form import phone_ending, phone_offer_reply
 from actions.enquiry_store import EnquiryStore
 from tests.support.enquiry_helpers import FormDriver
 from tests.support.servers import start_action_server
@@ -470,17 +471,149 @@ async def test_with_several_hospitals_the_form_asks_which(two_hospital_server):
 # ---------------------------------------------------------------- the database is down
 
 
-async def test_when_the_database_is_down_the_user_is_told_to_call(tmp_path: Path):
+async def test_when_the_database_is_down_the_enquiry_is_spooled_not_lost(
+    tmp_path: Path,
+):
     unreachable = "postgresql://postgres@127.0.0.1:1/none"
-    service = start_action_server(tmp_path, env={"ENQUIRY_DB_URL": unreachable})
+    spool = tmp_path / "spool"
+    service = start_action_server(
+        tmp_path, env={"ENQUIRY_DB_URL": unreachable, "ENQUIRY_SPOOL_DIR": str(spool)}
+    )
     try:
         driver = FormDriver(service.url)
         await fill_to_summary(driver)
         done = (await driver.say("confirm", "affirm")).text
-        assert "could not save your details" in done and "01223 266900" in done
+        assert "will be passed to the team" in done and "01223 266900" in done
+        reference = re.search(r"KY-[2-9A-HJKMNP-Z]{6}", done).group()
         assert driver.slot("full_name") is None
     finally:
         service.stop()
+    (kept,) = list(spool.glob("*.json"))
+    assert kept.stat().st_mode & 0o077 == 0  # readable by the server's user only
+    assert reference in kept.read_text() and PHONE_E164 in kept.read_text()
     log = service.log.read_text()
     assert "Could not store an enquiry: OperationalError" in log
     assert NAME not in log and PHONE not in log and EMAIL not in log
+
+
+# ---------------------------------------------------------------- the sender's number (SMS, WhatsApp)
+
+OFFER = "Shall we call you on this number?"
+OFFER_BUTTONS = ["Yes, call this number", "Use a different number"]
+
+
+def twilio_driver(server, sender: str) -> FormDriver:
+    """A conversation as the Twilio channel has it: the sender id is the number."""
+    return FormDriver(server.url, sender=sender, channel="twilio")
+
+
+async def test_whatsapp_offers_the_senders_number_and_yes_takes_it(server):
+    d = twilio_driver(server, "whatsapp:" + PHONE_E164)
+    await d.start()
+    offer = await d.say(NAME)
+    assert OFFER in offer.text and "ending in 123" in offer.text
+    # Only the last digits are shown.
+    assert PHONE not in offer.text and "7700900" not in offer.text
+    assert [b["title"] for b in offer.buttons[-1]] == OFFER_BUTTONS
+    assert "email" in (await d.say("Yes, call this number", "affirm")).text
+    assert d.slot("phone") == PHONE_E164
+    await d.say(EMAIL)
+    await d.say("1")
+    await d.say("2")
+    summary = (await d.say("Yes, I agree", "affirm")).text
+    assert f"Phone: {PHONE}" in summary
+    done = (await d.say("Confirm", "affirm")).text
+    row = server.db.get(reference_in(done))
+    assert (row["phone_e164"], row["channel"]) == (PHONE_E164, "twilio")
+
+
+async def test_sms_a_different_number_asks_for_it(server):
+    d = twilio_driver(server, PHONE_E164)
+    await d.start()
+    assert OFFER in (await d.say(NAME)).text
+    ask = await d.say("Use a different number", "deny")
+    assert ask.texts == ["What phone number should the team call you on?"]
+    assert d.slot("phone") is None and d.slot("enquiry_failures") in (None, 0)
+    assert "email" in (await d.say("07700 900456")).text
+    assert d.slot("phone") == "+447700900456"
+
+
+async def test_no_to_the_offered_number_is_an_answer_not_a_stop(server):
+    d = twilio_driver(server, PHONE_E164)
+    await d.start()
+    await d.say(NAME)
+    turn = await d.say("no", "stop")
+    assert not turn.rejected and d.form_active
+    assert "What phone number" in turn.text
+
+
+async def test_a_number_typed_at_the_offer_is_taken(server):
+    d = twilio_driver(server, "whatsapp:" + PHONE_E164)
+    await d.start()
+    await d.say(NAME)
+    assert "email" in (await d.say("01223 266900")).text
+    assert d.slot("phone") == "+441223266900"
+
+
+async def test_an_unclear_reply_to_the_offer_is_asked_again(server):
+    d = twilio_driver(server, PHONE_E164)
+    await d.start()
+    await d.say(NAME)
+    again = await d.say("maybe later")
+    assert "Please answer yes" in again.text and OFFER in again.text
+    assert d.slot("phone") is None and d.slot("enquiry_failures") == 1
+
+
+@pytest.mark.parametrize(
+    "sender, channel",
+    [
+        (PHONE_E164, "rest"),  # a REST sender id is whatever the caller chose
+        ("whatsapp:+14155550100", "twilio"),  # not a UK number
+        ("123456789", "telegram"),
+    ],
+)
+async def test_the_number_is_offered_only_for_a_uk_number_on_twilio(
+    server, sender, channel
+):
+    d = FormDriver(server.url, sender=sender, channel=channel)
+    await d.start()
+    ask = await d.say(NAME)
+    assert ask.texts == ["What phone number should the team call you on?"]
+
+
+async def test_changing_the_phone_at_the_summary_offers_the_number_again(server):
+    d = twilio_driver(server, "whatsapp:" + PHONE_E164)
+    await d.start()
+    await d.say(NAME)
+    await d.say("Use a different number", "deny")
+    await d.say("07700 900456")
+    await d.say(EMAIL)
+    await d.say("1")
+    await d.say("2")
+    await d.say("Yes, I agree", "affirm")
+    offer = await d.say("change my phone number")
+    assert OFFER in offer.text
+    summary = await d.say("yes", "affirm")
+    assert d.slot("phone") == PHONE_E164 and f"Phone: {PHONE}" in summary.text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Yes, call this number", True),
+        ("yes please", True),
+        ("1", None),  # numbers are read by the channel, which sends the payload
+        ("Use a different number", False),
+        ("no", False),
+        ("another one", False),
+        ("not this one", False),
+        ("maybe", None),
+        ("/affirm", None),
+    ],
+)
+def test_reading_the_reply_to_the_offered_number(text, expected):
+    assert phone_offer_reply(text) is expected
+
+
+def test_only_the_last_three_digits_are_shown():
+    assert phone_ending(PHONE_E164) == "123"

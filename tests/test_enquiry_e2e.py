@@ -18,7 +18,6 @@ from actions.enquiry_store import EnquiryStore
 from tests.support.enquiry_helpers import (
     WebhookReceiver,
     enquiry_test_model,
-    start_rasa_with_model,
     temporary_postgres_database,
     wait_for,
 )
@@ -27,6 +26,7 @@ from tests.support.servers import (
     Service,
     free_port,
     start_action_server,
+    start_rasa,
     write_endpoints,
 )
 
@@ -56,7 +56,7 @@ class EnquiryStack:
         self.logs: List[Path] = []
         self.start_actions(self.db_url)
         endpoints = write_endpoints(workdir, self.actions.url, workdir / "tracker.db")
-        self.rasa = start_rasa_with_model(workdir, endpoints, enquiry_test_model())
+        self.rasa = start_rasa(workdir, endpoints, model=enquiry_test_model())
         self.logs.append(self.rasa.log)
 
     def start_actions(self, db_url: str) -> None:

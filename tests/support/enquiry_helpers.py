@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import json
 import os
-import subprocess
 import threading
 import time
 import uuid
@@ -22,7 +21,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from tests.support.servers import MODEL, ROOT, VENV_BIN, Service, base_env, free_port
+from tests.support.servers import MODEL, ROOT, free_port
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -30,45 +29,6 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 def enquiry_test_model() -> Path:
     """The model the enquiry end-to-end tests load: ``ENQUIRY_TEST_MODEL`` or the project's."""
     return Path(os.environ.get("ENQUIRY_TEST_MODEL") or MODEL)
-
-
-def start_rasa_with_model(
-    workdir: Path,
-    endpoints: Path,
-    model: Path,
-    port: Optional[int] = None,
-    env: Optional[Dict[str, str]] = None,
-) -> Service:
-    """Like tests.support.servers.start_rasa, for a model given by path."""
-    if not model.exists():
-        raise RuntimeError(
-            f"no trained model at {model}: run `make train` (or set ENQUIRY_TEST_MODEL)"
-        )
-    port = port or free_port()
-    log = workdir / f"rasa-{port}.log"
-    process = subprocess.Popen(
-        [
-            str(VENV_BIN / "rasa"),
-            "run",
-            "--model",
-            str(model),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "credentials.yml"),
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=base_env(**(env or {})),
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    service = Service("rasa server", process, f"http://127.0.0.1:{port}", log)
-    service.wait_ready("/webhooks/rest/", 240)
-    return service
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):

@@ -77,11 +77,17 @@ class Service:
                 self.process.wait()
 
 
-def start_action_server(workdir: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None) -> Service:
+def start_action_server(
+    workdir: Path,
+    port: Optional[int] = None,
+    env: Optional[Dict[str, str]] = None,
+    extra_args: Optional[List[str]] = None,
+) -> Service:
+    """The action server as `make run` starts it (actions/server.py)."""
     port = port or free_port()
     log = workdir / f"actions-{port}.log"
     process = subprocess.Popen(
-        [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "actions", "--port", str(port)],
+        [str(VENV_BIN / "python"), "-m", "actions.server", "--port", str(port), *(extra_args or [])],
         cwd=ROOT,
         env=base_env(**(env or {})),
         stdout=log.open("w"),
@@ -107,17 +113,25 @@ def write_endpoints(workdir: Path, action_url: str, tracker_db: Path, name: str 
     return path
 
 
-def start_rasa(workdir: Path, endpoints: Path, port: Optional[int] = None, env: Optional[Dict[str, str]] = None, extra_args: Optional[List[str]] = None) -> Service:
-    if not MODEL.exists():
-        raise RuntimeError(f"no trained model at {MODEL}: run `make train`")
+def start_rasa(
+    workdir: Path,
+    endpoints: Path,
+    port: Optional[int] = None,
+    env: Optional[Dict[str, str]] = None,
+    extra_args: Optional[List[str]] = None,
+    model: Path = MODEL,
+    credentials: Path = ROOT / "credentials.yml",
+) -> Service:
+    if not Path(model).exists():
+        raise RuntimeError(f"no trained model at {model}: run `make train`")
     port = port or free_port()
     log = workdir / f"rasa-{port}.log"
     process = subprocess.Popen(
         [
             str(VENV_BIN / "rasa"), "run",
-            "--model", str(MODEL),
+            "--model", str(model),
             "--endpoints", str(endpoints),
-            "--credentials", str(ROOT / "credentials.yml"),
+            "--credentials", str(credentials),
             "--interface", "127.0.0.1",
             "--port", str(port),
             *(extra_args or []),

@@ -1,0 +1,125 @@
+"""Dialogue policy: when a custom action fails, the patient hears about it.
+
+If the action server is down, slow or broken, Rasa logs the exception, drops the
+action's events and carries on: the patient gets silence. A failed custom action
+leaves its ActionExecuted event as the last event of the tracker (a successful one
+is always followed by what it said or set), so this policy predicts
+`utter_technical_problem` (a plain response, which needs no action server) with the
+hospital's phone number, and then listens.
+
+It also bounds how long Rasa waits for the action server. Rasa 3.6 hard-codes five
+minutes (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT); ACTION_TIMEOUT_SECONDS (10 by
+default) replaces it when this module is loaded with the model, so a hung action
+server costs the patient seconds, not minutes. It must stay below the lock lifetime
+(LOCK_LIFETIME, 60 s by default) so a conversation's lock outlives the call.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.policies.policy import Policy, PolicyPrediction
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.generator import TrackerWithCachedStates
+from rasa.shared.core.trackers import DialogueStateTracker
+
+logger = logging.getLogger(__name__)
+
+TECHNICAL_PROBLEM = "utter_technical_problem"
+DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
+
+
+def action_timeout_seconds(env: Optional[Dict[str, str]] = None) -> float:
+    env = os.environ if env is None else env
+    raw = (env.get("ACTION_TIMEOUT_SECONDS") or "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_ACTION_TIMEOUT_SECONDS
+    except ValueError:
+        logger.error("ACTION_TIMEOUT_SECONDS=%r is not a number; using %s", raw, DEFAULT_ACTION_TIMEOUT_SECONDS)
+        value = DEFAULT_ACTION_TIMEOUT_SECONDS
+    return max(1.0, value)
+
+
+def apply_action_timeout() -> float:
+    """Makes Rasa wait at most ACTION_TIMEOUT_SECONDS for the action server."""
+    import rasa.core.actions.action as rasa_action
+    import rasa.utils.endpoints as rasa_endpoints
+
+    seconds = action_timeout_seconds()
+    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
+    rasa_endpoints.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
+    return seconds
+
+
+def failed_custom_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
+    """The custom action or form whose run left no events, if the last event is its own."""
+    if not tracker.events:
+        return None
+    last = tracker.events[-1]
+    if not isinstance(last, ActionExecuted) or not last.action_name:
+        return None
+    custom = {
+        name for name in domain.user_actions if not name.startswith("utter_")
+    } | set(domain.form_names)
+    return last.action_name if last.action_name in custom else None
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
+    is_trainable=False,
+)
+class ActionFailurePolicy(Policy):
+    """Predicts the technical-problem reply after a custom action failed."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"priority": 5}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        featurizer: Optional[Any] = None,
+    ) -> None:
+        super().__init__(config, model_storage, resource, execution_context, featurizer)
+        apply_action_timeout()
+
+    def train(
+        self,
+        training_trackers: List[TrackerWithCachedStates],
+        domain: Domain,
+        **kwargs: Any,
+    ) -> Resource:
+        return self._resource
+
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
+        action = self._next_action(tracker, domain)
+        probabilities = self._default_predictions(domain)
+        if action is None or action not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        probabilities[domain.index_for_action(action)] = 1.0
+        return self._prediction(probabilities, is_no_user_prediction=True)
+
+    def _next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
+        if tracker.latest_action_name == TECHNICAL_PROBLEM:
+            return ACTION_LISTEN_NAME
+        failed = failed_custom_action(tracker, domain)
+        if failed:
+            logger.error("Custom action %s failed; telling the user to phone", failed)
+            return TECHNICAL_PROBLEM
+        return None

@@ -1,0 +1,1 @@
+"""Keeping patients' personal details out of places they must not go (logs first)."""
