@@ -1,0 +1,1 @@
+"""The console's areas, one blueprint each; every module exposes ``blueprint()``."""

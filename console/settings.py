@@ -1,0 +1,123 @@
+"""Every setting of the staff console, read from the environment in this one place.
+
+Each variable is listed, with its default, in docs/console.md. Tests and the
+benchmark pass their own mapping to ``load_settings`` instead of changing this module.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from actions.settings import DEFAULT_DB_URL as DEFAULT_ENQUIRY_DB_URL
+
+ROOT = Path(__file__).resolve().parents[1]
+# The same file endpoints.yml names (Rasa resolves it from the project directory).
+DEFAULT_TRACKER_DB_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+# A database of its own rather than the enquiries one: the action server, which
+# faces the public, never needs to read staff password hashes or the audit log, and
+# the enquiries database's retention job never touches the console's records.
+DEFAULT_CONSOLE_DB_URL = f"sqlite:///{ROOT / 'var' / 'console.db'}"
+DEFAULT_SECRET_FILE = ROOT / "var" / "console-secret.key"
+ROLES = ("reviewer", "coordinator")
+
+
+def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+    if number < minimum:
+        raise ValueError(f"{name}={value!r} is below the minimum {minimum}")
+    return number
+
+
+def _flag(env: Mapping[str, str], name: str) -> Optional[bool]:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return None
+    return value in ("1", "true", "yes", "on")
+
+
+def _url(value: str, default: str) -> str:
+    url = value.strip() or default
+    if url.startswith("postgres://"):  # the spelling Heroku-style hosts hand out
+        url = "postgresql://" + url[len("postgres://") :]
+    return url
+
+
+def secret_from_file(path: Path) -> str:
+    """The key in ``path``, created (owner-only) on first use; var/ is git-ignored."""
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    tracker_db_url: str = DEFAULT_TRACKER_DB_URL
+    enquiry_db_url: str = DEFAULT_ENQUIRY_DB_URL
+    console_db_url: str = DEFAULT_CONSOLE_DB_URL
+    # Signs nothing a client holds; it keys the fingerprints that stand in for
+    # personal details in the audit log, so they cannot be reversed by guessing.
+    secret_key: str = ""
+    # Days conversations are kept before `python -m console purge` deletes them.
+    retention_days: int = 365
+    # User messages predicted below this confidence go to the NLU inbox.
+    low_confidence: float = 0.5
+    # Where domain.yml and data/nlu/ are read from (the intents the inbox offers).
+    project_dir: Path = ROOT
+    # Secure cookies: forced on or off here, otherwise on when the request came over TLS.
+    secure_cookies: Optional[bool] = None
+    session_hours: float = 12.0
+    # Failed logins allowed per account and per address within the window.
+    max_failures_per_account: int = 5
+    max_failures_per_address: int = 20
+    failure_window_seconds: int = 900
+    page_size: int = 50
+
+
+def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
+    """Settings from ``env`` (the process environment by default)."""
+    env = os.environ if env is None else env
+    secret = env.get("CONSOLE_SECRET_KEY", "").strip()
+    if not secret:
+        secret_file = Path(env.get("CONSOLE_SECRET_FILE", "").strip() or DEFAULT_SECRET_FILE)
+        secret = secret_from_file(secret_file)
+    low = _number(env, "CONSOLE_LOW_CONFIDENCE", 0.5, 0.0)
+    if low > 1:
+        raise ValueError(f"CONSOLE_LOW_CONFIDENCE={low} must be between 0 and 1")
+    return Settings(
+        # The tracker store Rasa itself is given (endpoints.yml reads
+        # TRACKER_STORE_URL), unless the console is pointed elsewhere.
+        tracker_db_url=_url(
+            env.get("CONSOLE_TRACKER_DB_URL", "") or env.get("TRACKER_STORE_URL", ""),
+            DEFAULT_TRACKER_DB_URL,
+        ),
+        enquiry_db_url=_url(env.get("ENQUIRY_DB_URL", ""), DEFAULT_ENQUIRY_DB_URL),
+        console_db_url=_url(env.get("CONSOLE_DB_URL", ""), DEFAULT_CONSOLE_DB_URL),
+        secret_key=secret,
+        retention_days=int(_number(env, "CONSOLE_RETENTION_DAYS", 365, 1)),
+        low_confidence=low,
+        project_dir=Path(env.get("CONSOLE_PROJECT_DIR", "").strip() or ROOT),
+        secure_cookies=_flag(env, "CONSOLE_SECURE_COOKIES"),
+        session_hours=_number(env, "CONSOLE_SESSION_HOURS", 12.0, 0.1),
+        max_failures_per_account=int(_number(env, "CONSOLE_MAX_FAILED_LOGINS", 5, 1)),
+        max_failures_per_address=int(
+            _number(env, "CONSOLE_MAX_FAILED_LOGINS_PER_ADDRESS", 20, 1)
+        ),
+        failure_window_seconds=int(_number(env, "CONSOLE_LOGIN_WINDOW_SECONDS", 900, 1)),
+    )
