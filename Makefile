@@ -15,6 +15,13 @@ export SANIC_HOST ?= 127.0.0.1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
+# Each part of the product (widget, console, production, hardening) keeps its own
+# targets in mk/<part>.mk. A part adds its set-up steps to SETUP_EXTRA and its
+# checks to TEST_EXTRA, so `make setup` and `make test` cover everything.
+SETUP_EXTRA :=
+TEST_EXTRA :=
+-include $(sort $(wildcard mk/*.mk))
+
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(wildcard nlp/*.py) $(SPACY_MODEL)/meta.json
 
@@ -25,19 +32,20 @@ TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/nul
 help: ## Show this help
 	@echo "Balloon kyphoplasty patient assistant"
 	@echo
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-15s %s\n", $$1, $$2}'
 
 $(VENV)/.requirements.sha256: requirements.txt requirements-dev.txt constraints.txt scripts/setup.sh
 	@bash scripts/setup.sh
 	@touch $@
 
-$(SPACY_MODEL)/meta.json: nlp/spacy_config.cfg nlp/entity_patterns.jsonl $(VENV)/.requirements.sha256
+# Order-only on the venv: a new test tool must not force a spaCy rebuild and full retrain.
+$(SPACY_MODEL)/meta.json: nlp/spacy_config.cfg nlp/entity_patterns.jsonl | $(VENV)/.requirements.sha256
 	@echo "==> Assembling the spaCy pipeline into $(SPACY_MODEL)"
 	@$(PY) -m spacy assemble nlp/spacy_config.cfg $(SPACY_MODEL) >/dev/null
 	@touch $@
 
-setup: $(VENV)/.requirements.sha256 $(SPACY_MODEL)/meta.json ## Create .venv, install pins, build the spaCy pipeline
+setup: $(VENV)/.requirements.sha256 $(SPACY_MODEL)/meta.json $(SETUP_EXTRA) ## Create .venv, install pins, build the spaCy pipeline
 
 spacy: $(SPACY_MODEL)/meta.json ## Build the spaCy pipeline from nlp/spacy_config.cfg
 
@@ -55,7 +63,7 @@ run: setup $(MODEL) ## Set up what is missing, then start the assistant
 	@bash scripts/run.sh
 
 run-actions: setup ## Start only the action server
-	$(RASA) run actions --actions actions
+	$(PY) -m actions.server
 
 chat: setup $(MODEL) ## Chat in the terminal (start `make run-actions` first for follow-ups)
 	$(RASA) shell --model $(MODEL) --endpoints endpoints.yml
@@ -64,7 +72,7 @@ validate: setup ## rasa data validate, with warnings treated as failures
 	@$(PY) scripts/validate.py
 
 test: setup $(MODEL) ## Set up what is missing, then run every check
-	@$(MAKE) --no-print-directory validate test-unit test-stories nlu-gate
+	@$(MAKE) --no-print-directory validate test-unit test-stories nlu-gate $(TEST_EXTRA)
 
 test-unit: setup $(MODEL) ## pytest (unit, action server, end-to-end over REST)
 	$(PY) -m pytest

@@ -270,6 +270,7 @@ class FacebookInput(MessagingInput):
                     on_new_message,
                     UserMessage(text, output, sender, input_channel=self.name()),
                     self.title,
+                    self.rate_limits,
                 )
             return response.text("EVENT_RECEIVED")
 

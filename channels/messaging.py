@@ -35,6 +35,7 @@ from sanic import Blueprint
 from sanic.request import Request
 
 from channels.formatting import latest_buttons, option_index, payload_for_reply
+from channels.rate_limit import RATE_LIMITED_REPLY, PublicRateLimits
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class MessagingInput(InputChannel):
     def __init__(self, env: Mapping[str, str], problems: Sequence[str] = ()) -> None:
         self.env = dict(env)
         self.problems = list(problems)
+        # Per sender only: every webhook comes from the platform's own addresses.
+        self.rate_limits = PublicRateLimits.from_env(self.env)
 
     @classmethod
     def missing_settings(cls, env: Mapping[str, str]) -> List[str]:
@@ -143,11 +146,23 @@ async def read_numbered_reply(request: Request, sender_id: str, text: str) -> st
 
 
 async def handle_user_message(
-    on_new_message: OnNewMessage, message: UserMessage, channel_title: str
+    on_new_message: OnNewMessage,
+    message: UserMessage,
+    channel_title: str,
+    limits: Optional[PublicRateLimits] = None,
 ) -> bool:
     """Hand a message to Rasa. A failure is logged (without the message) and not
-    raised: the platform would retry and the user would get the same error again."""
+    raised: the platform would retry and the user would get the same error again.
+
+    A sender over the rate limit gets the friendly reply instead, and Rasa never
+    sees the message."""
     try:
+        if limits is not None and not limits.allow(message.sender_id, None):
+            logger.warning("%s: a sender is over the rate limit", channel_title)
+            await message.output_channel.send_text_message(
+                message.sender_id, RATE_LIMITED_REPLY
+            )
+            return False
         await on_new_message(message)
         return True
     except Exception as exc:

@@ -11,12 +11,15 @@ import os
 import re
 import time
 import uuid
-from typing import Any, Awaitable, Callable, Dict, Iterable, Optional
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketIOInput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+
+from channels.rate_limit import RATE_LIMITED_REPLY, PublicRateLimits
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +30,98 @@ DEFAULT_ALLOWED_ORIGINS = ("http://127.0.0.1:8080", "http://localhost:8080")
 SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
+MAX_SENDER_LENGTH = 128
+# The input normaliser (nlp/input_guard.py) cuts long messages to 1,000 characters
+# with a note; this only refuses what no person types into a chat.
+MAX_MESSAGE_LENGTH = 100_000
+
+
+def webhook_body_problem(body: Any) -> Optional[str]:
+    """Why a REST webhook body cannot be a user's message, or None when it can.
+
+    Rasa's own handler answers a body of the wrong shape with 200 and no reply, or
+    with a 500; a client deserves to be told what to fix.
+    """
+    if not isinstance(body, dict):
+        return "the body must be a JSON object like {\"sender\": \"...\", \"message\": \"...\"}"
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        return "\"sender\" must be a non-empty string (the conversation id)"
+    if len(sender) > MAX_SENDER_LENGTH:
+        return f"\"sender\" must be at most {MAX_SENDER_LENGTH} characters"
+    message = body.get("message")
+    if not isinstance(message, str):
+        return "\"message\" must be a string"
+    if len(message) > MAX_MESSAGE_LENGTH:
+        return f"\"message\" must be at most {MAX_MESSAGE_LENGTH} characters"
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        return "\"metadata\" must be a JSON object when given"
+    return None
+
+
+_LONE_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """JSON's \\ud800 escapes give strings no UTF-8 can hold; they become U+FFFD, so
+    the rest of the message is still read and stored."""
+    return _LONE_SURROGATES.sub("\ufffd", text)
+
+
+def client_address(request: Request) -> Optional[str]:
+    """The client's address: from X-Forwarded-For only when Sanic is told to trust
+    a proxy (SANIC_PROXIES_COUNT), so a client cannot pick its own address."""
+    return request.remote_addr or request.ip or None
+
+
+def rate_limited_reply(sender: str) -> List[Dict[str, str]]:
+    return [{"recipient_id": sender, "text": RATE_LIMITED_REPLY}]
+
+
 class PublicRestInput(RestInput):
-    """Rasa's REST channel at /webhooks/rest/webhook."""
+    """Rasa's REST channel at /webhooks/rest/webhook, with two guards in front.
+
+    - A body that is not ``{"sender": str, "message": str}`` gets a 400 with the
+      reason, before Rasa sees it.
+    - Over the per-sender or per-address rate limit (channels/rate_limit.py), the
+      answer is a 429 carrying the friendly reply in the usual shape.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rate_limits = PublicRateLimits.from_env()
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+
+        @webhook.on_request
+        async def guard(request: Request) -> Any:
+            if request.method != "POST" or not request.path.endswith("/webhook"):
+                return None
+            try:
+                body = request.json
+            except Exception:  # Sanic's own parse error carries no useful reason
+                body = ...
+            problem = (
+                "the body is not valid JSON in UTF-8" if body is ... else webhook_body_problem(body)
+            )
+            if problem:
+                return response.json({"error": problem}, status=400)
+            # Rasa reads the same parsed body, so the cleaned text is what it sees.
+            body["message"] = without_lone_surrogates(body["message"])
+            if not self.rate_limits.allow(body["sender"], client_address(request)):
+                logger.warning("REST: a client is over the rate limit")
+                return response.json(
+                    rate_limited_reply(body["sender"]),
+                    status=429,
+                    headers={"Retry-After": "60"},
+                )
+            return None
+
+        return webhook
 
 
 def allowed_origins_from_env(value: Optional[str]) -> frozenset:
@@ -96,6 +189,11 @@ def session_id_to_use(data: Any) -> str:
     return uuid.uuid4().hex
 
 
+UNREADABLE_MESSAGE = (
+    "Sorry, I could not read that message. Please type your question again."
+)
+
+
 class PublicSocketIOInput(SocketIOInput):
     """Rasa's socketio channel at /socket.io, used by the website widget.
 
@@ -117,6 +215,7 @@ class PublicSocketIOInput(SocketIOInput):
         self.origin_policy = OriginPolicy(
             allowed_origins_from_env(os.environ.get(ALLOWED_ORIGINS_ENV))
         )
+        self.rate_limits = PublicRateLimits.from_env()
 
     def blueprint(
         self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
@@ -125,6 +224,7 @@ class PublicSocketIOInput(SocketIOInput):
         assert self.sio is not None  # set by SocketIOInput.blueprint
         self.sio.eio.cors_allowed_origins = self.origin_policy
         self._replace_session_request(self.sio)
+        self._guard_user_messages(self.sio)
         logger.info(
             "socketio accepts browser connections from: %s",
             ", ".join(sorted(self.origin_policy.allowed)),
@@ -145,3 +245,36 @@ class PublicSocketIOInput(SocketIOInput):
             logger.debug("socketio client %s joined its session", sid)
 
         sio.on("session_request", namespace=namespace)(session_request)
+
+    def _guard_user_messages(self, sio: Any) -> None:
+        """Puts the shape check and the rate limits in front of Rasa's handler for
+        the widget's messages; both answer on the socket, never silently."""
+        namespace = self.namespace or "/"
+        handle_message = sio.handlers[namespace][self.user_message_evt]
+        reply_event = self.bot_message_evt
+
+        async def guarded(sid: str, data: Any) -> None:
+            if (
+                not isinstance(data, dict)
+                or not isinstance(data.get("message", ""), str)
+                or not isinstance(data.get("session_id", ""), str)
+                or not isinstance(data.get(self.metadata_key, {}), dict)
+            ):
+                await sio.emit(
+                    reply_event, {"text": UNREADABLE_MESSAGE}, room=sid, namespace=namespace
+                )
+                return
+            environ = sio.get_environ(sid, namespace=namespace) or {}
+            request = environ.get("sanic.request")
+            address = client_address(request) if request is not None else None
+            if not self.rate_limits.allow(data.get("session_id") or sid, address):
+                logger.warning("socketio: a client is over the rate limit")
+                await sio.emit(
+                    reply_event, {"text": RATE_LIMITED_REPLY}, room=sid, namespace=namespace
+                )
+                return
+            if "message" in data:
+                data["message"] = without_lone_surrogates(data["message"])
+            await handle_message(sid, data)
+
+        sio.on(self.user_message_evt, namespace=namespace)(guarded)

@@ -304,6 +304,7 @@ class TelegramInput(MessagingInput):
                 on_new_message,
                 UserMessage(text, output, sender, input_channel=self.name()),
                 self.title,
+                self.rate_limits,
             )
             return response.text("success")
 

@@ -274,6 +274,7 @@ class TwilioInput(MessagingInput):
                     },
                 ),
                 self.title,
+                self.rate_limits,
             )
             return response.text(EMPTY_TWIML, content_type="text/xml")
 

@@ -10,7 +10,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple
 
 from actions.settings import DEFAULT_DB_URL as DEFAULT_ENQUIRY_DB_URL
 
@@ -23,6 +23,7 @@ DEFAULT_TRACKER_DB_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
 DEFAULT_CONSOLE_DB_URL = f"sqlite:///{ROOT / 'var' / 'console.db'}"
 DEFAULT_SECRET_FILE = ROOT / "var" / "console-secret.key"
 ROLES = ("reviewer", "coordinator")
+DEFAULT_RASA_READY_URL = "http://127.0.0.1:5005/webhooks/health/ready"
 
 
 def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
@@ -88,6 +89,9 @@ class Settings:
     max_failures_per_address: int = 20
     failure_window_seconds: int = 900
     page_size: int = 50
+    # The readiness checks of the Rasa instances (infra/health.py) that the overview's
+    # health panel shows: a failing tracker or lock store is reported there.
+    rasa_ready_urls: Tuple[str, ...] = (DEFAULT_RASA_READY_URL,)
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
@@ -120,4 +124,9 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
             _number(env, "CONSOLE_MAX_FAILED_LOGINS_PER_ADDRESS", 20, 1)
         ),
         failure_window_seconds=int(_number(env, "CONSOLE_LOGIN_WINDOW_SECONDS", 900, 1)),
+        rasa_ready_urls=tuple(
+            url.strip()
+            for url in (env.get("CONSOLE_RASA_READY_URLS", "") or DEFAULT_RASA_READY_URL).split(",")
+            if url.strip()
+        ),
     )

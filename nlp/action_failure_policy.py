@@ -8,15 +8,15 @@ is always followed by what it said or set), so this policy predicts
 hospital's phone number, and then listens.
 
 It also bounds how long Rasa waits for the action server. Rasa 3.6 hard-codes five
-minutes (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT); ACTION_TIMEOUT_SECONDS (10 by
-default) replaces it when this module is loaded with the model, so a hung action
-server costs the patient seconds, not minutes. It must stay below the lock lifetime
-(LOCK_LIFETIME, 60 s by default) so a conversation's lock outlives the call.
+minutes (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT); ACTION_TIMEOUT (infra.settings,
+10 s by default) replaces it when this module is loaded with the model, so a hung
+action server costs the patient seconds, not minutes. infra.settings refuses a value
+that is not below the lock lifetime (TICKET_LOCK_LIFETIME, 60 s), so a
+conversation's lock always outlives the call.
 """
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
@@ -33,28 +33,19 @@ from rasa.shared.core.trackers import DialogueStateTracker
 logger = logging.getLogger(__name__)
 
 TECHNICAL_PROBLEM = "utter_technical_problem"
-DEFAULT_ACTION_TIMEOUT_SECONDS = 10.0
-
-
-def action_timeout_seconds(env: Optional[Dict[str, str]] = None) -> float:
-    env = os.environ if env is None else env
-    raw = (env.get("ACTION_TIMEOUT_SECONDS") or "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_ACTION_TIMEOUT_SECONDS
-    except ValueError:
-        logger.error("ACTION_TIMEOUT_SECONDS=%r is not a number; using %s", raw, DEFAULT_ACTION_TIMEOUT_SECONDS)
-        value = DEFAULT_ACTION_TIMEOUT_SECONDS
-    return max(1.0, value)
 
 
 def apply_action_timeout() -> float:
-    """Makes Rasa wait at most ACTION_TIMEOUT_SECONDS for the action server."""
-    import rasa.core.actions.action as rasa_action
-    import rasa.utils.endpoints as rasa_endpoints
+    """Makes Rasa wait at most ACTION_TIMEOUT seconds for the action server.
 
-    seconds = action_timeout_seconds()
-    rasa_action.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
-    rasa_endpoints.DEFAULT_REQUEST_TIMEOUT = seconds  # type: ignore[attr-defined]
+    The one setting lives in infra.settings (10 s by default, refused unless below
+    the lock lifetime), so the policy and the stores can never disagree about it.
+    """
+    from infra.failures import limit_action_timeout
+    from infra.settings import load_settings
+
+    seconds = load_settings().action_timeout_seconds
+    limit_action_timeout(seconds)
     return seconds
 
 

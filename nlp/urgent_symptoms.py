@@ -172,7 +172,8 @@ def normalise_text(text: str, is_known_word: Optional[Callable[[str], bool]] = N
     text = "".join(CHAR_MAP.get(ch, ch) for ch in text)
     # Zero-width and other invisible format characters (category Cf), e.g. from copy-paste.
     text = _FORMAT_CHARS.sub("", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    # ... and lone surrogates (Cs), which JSON can carry but spaCy cannot hash.
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cs"))
     text = text.lower()
     # A line break ends a sentence, as a full stop does.
     text = re.sub(r"\s*[\r\n]+\s*", ". ", text.strip())

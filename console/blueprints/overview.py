@@ -7,6 +7,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
 
 from console import charts
+from console.health import instance_health
 from console.overview import PERIODS, overview
 from console.tracker import refresh
 from console.web import render, requires, run_sync
@@ -51,8 +52,14 @@ def blueprint() -> Blueprint:
             "confidence": charts.column_chart(
                 "NLU confidence of user messages", numbers["confidence"], label_every=1),
         }
+        health = await instance_health(request.app.ctx.settings.rasa_ready_urls)
         return render(request, "overview.html", numbers=numbers, figures=figures,
-                      periods=PERIODS)
+                      periods=PERIODS, health=health)
+
+    @bp.get("/api/health")
+    @requires("reviewer")
+    async def health_api(request: Request) -> HTTPResponse:
+        return json(await instance_health(request.app.ctx.settings.rasa_ready_urls))
 
     @bp.get("/api/overview")
     @requires("reviewer")

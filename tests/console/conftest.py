@@ -11,7 +11,7 @@ from typing import Dict, Iterator
 import pytest
 
 from tests.console.support import ConsoleServer, add_user, console_env
-from tests.support.servers import RestClient
+from tests.support.servers import RestClient, free_port
 
 # Ofcom's numbers for drama (01632 960xxx): never a real person's.
 PHONE_MAIN = "01632 960514"
@@ -82,7 +82,10 @@ class ConsoleStack:
 def console_stack(stack, tmp_path_factory) -> Iterator[ConsoleStack]:
     workdir = tmp_path_factory.mktemp("console")
     enquiry_db = stack.tracker_db.parent / "enquiries.db"
-    env = console_env(workdir, f"sqlite:///{stack.tracker_db}", f"sqlite:///{enquiry_db}")
+    # The real instance, and one that is down, for the health panel.
+    ready_urls = f"{stack.rasa_url}/webhooks/health/ready,http://127.0.0.1:{free_port()}/webhooks/health/ready"
+    env = console_env(workdir, f"sqlite:///{stack.tracker_db}", f"sqlite:///{enquiry_db}",
+                      CONSOLE_RASA_READY_URLS=ready_urls)
     driven = drive_conversations(stack.rasa_url)
     add_user(env, "alice", "coordinator")
     add_user(env, "bob", "reviewer")

@@ -195,6 +195,15 @@ def test_overview_draws_charts_from_the_store(console_stack, bob):
     assert page.count("<svg") == 6 and "Top intents" in page and "<script>" not in page
 
 
+def test_the_health_panel_shows_each_rasa_instance(console_stack, bob):
+    ready, down = api(bob, "/api/health")
+    assert ready["state"] == "ready", ready
+    assert down["state"] == "unreachable" and down["problems"], down
+    page = bob.get("/overview").text
+    assert 'class="health-ready"' in page and 'class="health-unreachable"' in page
+    assert "When a store fails" in page
+
+
 def test_erase_by_phone_removes_events_and_enquiries(console_stack, alice):
     sender = console_stack.driven.senders["erase"]
     assert alice.get(f"/conversations/view?id={sender}").status == 200

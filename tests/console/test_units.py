@@ -132,3 +132,37 @@ def test_the_tracker_store_defaults_to_the_one_rasa_is_given():
     assert load_settings(env).tracker_db_url == "postgresql://p@h/rasa"
     env["CONSOLE_TRACKER_DB_URL"] = "sqlite:///elsewhere.db"
     assert load_settings(env).tracker_db_url == "sqlite:///elsewhere.db"
+
+
+# --- the health panel (console/health.py) ---------------------------------------------
+
+
+def test_a_ready_instance_has_no_problems():
+    from console.health import describe
+
+    line = describe("http://r1", 200, '{"status": "ready", "problems": []}')
+    assert line == {"url": "http://r1", "state": "ready", "problems": []}
+
+
+def test_a_failing_tracker_store_is_named():
+    from console.health import describe
+
+    body = '{"status": "not ready", "problems": ["the tracker store does not answer (OperationalError)"]}'
+    line = describe("http://r1", 503, body)
+    assert line["state"] == "not ready"
+    assert line["problems"] == ["the tracker store does not answer (OperationalError)"]
+
+
+def test_an_answer_that_is_not_a_readiness_report_is_not_taken_as_ready():
+    from console.health import describe
+
+    assert describe("http://r1", 200, "<html>ok</html>")["state"] == "unknown"
+    assert describe("http://r1", 200, '{"status": "starting"}')["state"] == "not ready"
+
+
+async def test_an_instance_that_does_not_answer_is_unreachable():
+    from console.health import instance_health
+    from tests.support.servers import free_port
+
+    [line] = await instance_health([f"http://127.0.0.1:{free_port()}/webhooks/health/ready"])
+    assert line["state"] == "unreachable"

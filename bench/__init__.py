@@ -1,0 +1,1 @@
+"""Load benchmark: our assistant against stock Rasa, on one machine (`make bench`)."""
