@@ -33,6 +33,7 @@ from channels.formatting import (
 )
 from channels.messaging import (
     MessagingInput,
+    MessagingOutput,
     OnNewMessage,
     handle_user_message,
     read_numbered_reply,
@@ -100,8 +101,10 @@ def _mappings(value: Any) -> List[Mapping[str, Any]]:
     )
 
 
-class FacebookOutput(OutputChannel):
+class FacebookOutput(MessagingOutput):
     """Sends replies through the Send API."""
+
+    title = "Messenger"
 
     @classmethod
     def name(cls) -> Text:
@@ -154,15 +157,6 @@ class FacebookOutput(OutputChannel):
             last["quick_replies"] = replies
         await self._send(recipient_id, last)
 
-    async def send_quick_replies(
-        self,
-        recipient_id: Text,
-        text: Text,
-        quick_replies: List[Dict[Text, Any]],
-        **kwargs: Any,
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
-
     async def send_image_url(
         self, recipient_id: Text, image: Text, **kwargs: Any
     ) -> None:
@@ -175,11 +169,6 @@ class FacebookOutput(OutputChannel):
                 }
             },
         )
-
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
-        logger.warning("Messenger channel: custom payloads are not sent")
 
 
 class FacebookInput(MessagingInput):

@@ -30,7 +30,7 @@ from typing import (
 )
 from urllib.parse import urlsplit, urlunsplit
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 from sanic import Blueprint
 from sanic.request import Request
 
@@ -62,6 +62,28 @@ def rebase_url(url: str, base_url: Optional[str]) -> str:
     parts = urlsplit(url)
     path = base.path.rstrip("/") + parts.path
     return urlunsplit((base.scheme, base.netloc, path, parts.query, parts.fragment))
+
+
+class MessagingOutput(OutputChannel):
+    """What the platforms' outputs share: quick replies go out as their buttons, and
+    custom payloads are not sent (each platform's JSON differs; no response uses one)."""
+
+    #: How the channel is called in log lines ("Twilio").
+    title: str = ""
+
+    async def send_quick_replies(
+        self,
+        recipient_id: Text,
+        text: Text,
+        quick_replies: List[Dict[Text, Any]],
+        **kwargs: Any,
+    ) -> None:
+        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+
+    async def send_custom_json(
+        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
+    ) -> None:
+        logger.warning("%s channel: custom payloads are not sent", self.title)
 
 
 class MessagingInput(InputChannel):

@@ -38,6 +38,7 @@ from channels.formatting import (
 )
 from channels.messaging import (
     MessagingInput,
+    MessagingOutput,
     OnNewMessage,
     handle_user_message,
     read_numbered_reply,
@@ -102,8 +103,10 @@ def update_text(update: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
     return {"chat_id": chat_id, "text": text, **extra}
 
 
-class TelegramOutput(OutputChannel):
+class TelegramOutput(MessagingOutput):
     """Sends replies through the Bot API."""
+
+    title = "Telegram"
 
     @classmethod
     def name(cls) -> Text:
@@ -142,15 +145,6 @@ class TelegramOutput(OutputChannel):
                 return
         await self._send(recipient_id, parts[-1], reply_markup=inline_keyboard(buttons))
 
-    async def send_quick_replies(
-        self,
-        recipient_id: Text,
-        text: Text,
-        quick_replies: List[Dict[Text, Any]],
-        **kwargs: Any,
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
-
     async def send_image_url(
         self, recipient_id: Text, image: Text, **kwargs: Any
     ) -> None:
@@ -160,11 +154,6 @@ class TelegramOutput(OutputChannel):
             logger.error(
                 "Sending a photo through Telegram failed: %s", type(exc).__name__
             )
-
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
-        logger.warning("Telegram channel: custom payloads are not sent")
 
 
 class TelegramInput(MessagingInput):

@@ -40,6 +40,7 @@ from channels.formatting import (
 )
 from channels.messaging import (
     MessagingInput,
+    MessagingOutput,
     OnNewMessage,
     handle_user_message,
     read_numbered_reply,
@@ -100,8 +101,10 @@ class TwilioClient(Client):
         )
 
 
-class TwilioOutput(OutputChannel):
+class TwilioOutput(MessagingOutput):
     """Sends replies as SMS or WhatsApp messages through Twilio's Messages API."""
+
+    title = "Twilio"
 
     @classmethod
     def name(cls) -> Text:
@@ -146,24 +149,10 @@ class TwilioOutput(OutputChannel):
     ) -> None:
         await self.send_text_message(recipient_id, with_numbered_options(text, buttons))
 
-    async def send_quick_replies(
-        self,
-        recipient_id: Text,
-        text: Text,
-        quick_replies: List[Dict[Text, Any]],
-        **kwargs: Any,
-    ) -> None:
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
-
     async def send_image_url(
         self, recipient_id: Text, image: Text, **kwargs: Any
     ) -> None:
         await self._create(to=recipient_id, from_=self.from_number, media_url=[image])
-
-    async def send_custom_json(
-        self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
-    ) -> None:
-        logger.warning("Twilio channel: custom payloads are not sent")
 
 
 class TwilioInput(MessagingInput):

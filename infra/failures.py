@@ -193,7 +193,10 @@ def _answer_store_failures(phone: str) -> None:
     async def handle_message(self: Agent, message: Any) -> Any:
         try:
             return await original(self, message)
-        except (StoreUnavailable, LockError) as error:
+        except Exception as error:
+            # A store or lock failure, or anything else that broke this turn (an NLU
+            # component failing on odd input): the patient is told, never left in
+            # silence. Rasa saves a turn only at its end, so nothing half-done is kept.
             if isinstance(error, LockError) and not isinstance(error, StoreUnavailable):
                 health.failed("lock store", error)
             # The user id, never the text: the text may hold personal details.

@@ -17,9 +17,8 @@ conversation's lock always outlives the call.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -27,8 +26,9 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from nlp.certain_policy import CertainPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def failed_custom_action(tracker: DialogueStateTracker, domain: Domain) -> Optio
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
     is_trainable=False,
 )
-class ActionFailurePolicy(Policy):
+class ActionFailurePolicy(CertainPolicy):
     """Predicts the technical-problem reply after a custom action failed."""
 
     @staticmethod
@@ -84,29 +84,7 @@ class ActionFailurePolicy(Policy):
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         apply_action_timeout()
 
-    def train(
-        self,
-        training_trackers: List[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        action = self._next_action(tracker, domain)
-        probabilities = self._default_predictions(domain)
-        if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(probabilities)
-        probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
-
-    def _next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
+    def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
         if tracker.latest_action_name == TECHNICAL_PROBLEM:
             return ACTION_LISTEN_NAME
         failed = failed_custom_action(tracker, domain)

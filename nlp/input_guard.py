@@ -2,13 +2,14 @@
 
 Text from the public channels can hold control characters, zero-width characters,
 full-width or styled letters, or run to tens of thousands of characters (a pasted
-letter). The pipeline reads a normalised copy: control and zero-width characters
-removed, Unicode NFKC, runs of whitespace collapsed, and at most MAX_MESSAGE_CHARS
-characters, cut at a word boundary. The tracker keeps what the patient wrote.
+letter). The pipeline reads a normalised copy: HTML tags, control and zero-width
+characters removed, Unicode NFKC, runs of whitespace collapsed, and at most
+MAX_MESSAGE_CHARS characters, cut at a word boundary; of a long message, only its
+question (text_to_read). The tracker keeps what the patient wrote.
 
-When a message was cut, `message_cut` is added to the parse data, and
+When only part of a message was read, `message_cut` is added to the parse data, and
 MessageCutPolicy adds `utter_message_cut` after the first reply, so the patient
-knows that only the start was read.
+knows.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import re
 import unicodedata
 from typing import Any, Dict, List, Optional, Text, Tuple
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -24,24 +24,33 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from nlp.certain_policy import CertainPolicy
+
 MAX_MESSAGE_CHARS = 1000
+# Past this, a message is a letter or a story rather than a question (see text_to_read).
+LONG_MESSAGE_CHARS = 500
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+")
 CUT_KEY = "message_cut"
 CUT_RESPONSE = "utter_message_cut"
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# Zero-width characters, and U+FFFD (what unreadable bytes became): the MiniLM
+# tokenizer drops it, and a token it drops breaks DIET's feature alignment.
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\ufffd"), None)
 _SPACES = re.compile(r"\s+")
+# Markup pasted from a web page or typed to probe the bot: NLU reads the words
+# around it. The tracker, the widget and the console keep and show it as text.
+_TAGS = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
 def normalise_text(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> Tuple[str, bool]:
     """(the text the pipeline should read, whether it was cut)."""
     if not text:
         return "", False
-    text = text.translate(_ZERO_WIDTH)
+    text = _TAGS.sub(" ", text.translate(_ZERO_WIDTH))
     text = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") else ch for ch in text
     )
@@ -51,6 +60,24 @@ def normalise_text(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> T
     cut = text[:max_chars]
     space = cut.rfind(" ")
     return (cut[:space] if space > max_chars // 2 else cut).rstrip(), True
+
+
+def text_to_read(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> Tuple[str, bool]:
+    """(what NLU reads, whether that is only part of the message).
+
+    A long message buries its question in context ("My mother is 78 ... how long
+    does it take?"), and DIET weighs every word, so the context wins. When a long
+    message asks a question, NLU reads that question alone (the first one, wherever
+    it is); otherwise the start of the message. Either way the patient is told that
+    only part was read. The urgent-symptom layer still reads the whole message.
+    """
+    full, _ = normalise_text(text, max_chars=len(text or "") + 1)
+    if len(full) <= LONG_MESSAGE_CHARS:
+        return normalise_text(text, max_chars)
+    for sentence in _SENTENCE_BREAK.split(full):
+        if sentence.endswith("?") and len(sentence.split()) >= 3:
+            return normalise_text(sentence, max_chars)[0], True
+    return normalise_text(text, max_chars)
 
 
 @DefaultV1Recipe.register(
@@ -81,7 +108,7 @@ class InputNormaliser(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text, cut = normalise_text(message.get(TEXT), self.max_chars)
+            text, cut = text_to_read(message.get(TEXT), self.max_chars)
             message.set(TEXT, text)
             if cut:
                 message.set(CUT_KEY, True, add_to_output=True)
@@ -105,36 +132,16 @@ def needs_cut_note(tracker: DialogueStateTracker) -> bool:
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
     is_trainable=False,
 )
-class MessageCutPolicy(Policy):
+class MessageCutPolicy(CertainPolicy):
     """Adds `utter_message_cut` after the first reply to a message that was cut."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"priority": 4}
 
-    def train(
-        self,
-        training_trackers: List[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        probabilities = self._default_predictions(domain)
+    def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
         if tracker.latest_action_name == CUT_RESPONSE:
-            action: Optional[str] = tracker.active_loop_name or ACTION_LISTEN_NAME
-        elif tracker.latest_action_name != ACTION_LISTEN_NAME and needs_cut_note(tracker):
-            action = CUT_RESPONSE
-        else:
-            return self._prediction(probabilities)
-        if action not in domain.action_names_or_texts:
-            return self._prediction(probabilities)
-        probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
+            return tracker.active_loop_name or ACTION_LISTEN_NAME
+        if tracker.latest_action_name != ACTION_LISTEN_NAME and needs_cut_note(tracker):
+            return CUT_RESPONSE
+        return None

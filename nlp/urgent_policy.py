@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from nlp.certain_policy import CertainPolicy
 from nlp.urgent_symptoms import load_detector
 
 logger = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def latest_user_text(tracker: DialogueStateTracker) -> str:
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT,
     is_trainable=False,
 )
-class UrgentSymptomPolicy(Policy):
+class UrgentSymptomPolicy(CertainPolicy):
     """Predicts urgent-care advice whenever the latest user message is urgent."""
 
     @staticmethod
@@ -69,14 +68,6 @@ class UrgentSymptomPolicy(Policy):
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         self._detector = load_detector(config.get("spacy_model"))
 
-    def train(
-        self,
-        training_trackers: List[TrackerWithCachedStates],
-        domain: Domain,
-        **kwargs: Any,
-    ) -> Resource:
-        return self._resource
-
     def is_urgent(self, tracker: DialogueStateTracker) -> bool:
         message = tracker.latest_message
         if message is None:
@@ -85,21 +76,7 @@ class UrgentSymptomPolicy(Policy):
             return True
         return bool(self._detector.detect_text(latest_user_text(tracker)))
 
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        action = self._next_action(tracker)
-        if action is None or action not in domain.action_names_or_texts:
-            return self._prediction(self._default_predictions(domain))
-        probabilities = self._default_predictions(domain)
-        probabilities[domain.index_for_action(action)] = 1.0
-        return self._prediction(probabilities, is_no_user_prediction=True)
-
-    def _next_action(self, tracker: DialogueStateTracker) -> Optional[Text]:
+    def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
         latest = tracker.latest_action_name
         if latest == ACTION_LISTEN_NAME and self.is_urgent(tracker):
             return URGENT_RESPONSE

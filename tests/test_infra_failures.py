@@ -99,6 +99,8 @@ class FailingProcessor:
     [
         failures.TrackerStoreUnavailable("down"),
         failures.LockStoreUnavailable("down"),
+        # Anything else that breaks a turn (an NLU component failing on odd input).
+        ValueError("Jane Smith"),
     ],
 )
 async def test_the_user_is_told_and_given_the_phone_number(installed, error, caplog):

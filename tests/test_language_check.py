@@ -68,3 +68,39 @@ def test_english_and_non_text_stay_english(text: str) -> None:
 )
 def test_other_languages_are_recognised(text: str) -> None:
     assert is_other_language(text)
+
+
+# --- what NLU reads of a long message (nlp/input_guard.text_to_read) ------------------
+
+
+def test_a_short_message_is_read_whole():
+    from nlp.input_guard import text_to_read
+
+    assert text_to_read("My back hurts. How long does it take?") == (
+        "My back hurts. How long does it take?", False)
+
+
+def test_a_long_message_is_read_for_its_question_wherever_it_is():
+    from nlp.input_guard import text_to_read
+
+    story = "My mother is 78 and has had back pain since a fall. " * 20
+    assert text_to_read(story + "How long does the procedure take?") == (
+        "How long does the procedure take?", True)
+    assert text_to_read("How long does the procedure take? " + story) == (
+        "How long does the procedure take?", True)
+
+
+def test_a_long_message_without_a_question_is_cut_at_the_limit():
+    from nlp.input_guard import text_to_read
+
+    text, partial = text_to_read("word " * 500, max_chars=100)
+    assert partial and len(text) <= 100
+
+
+def test_nlu_reads_the_words_around_markup():
+    from nlp.input_guard import normalise_text
+
+    assert normalise_text("<img src=x onerror=alert(1)>how long does it take?") == (
+        "how long does it take?", False)
+    assert normalise_text("<script>alert(1)</script>") == ("alert(1)", False)
+    assert normalise_text("I <3 my nurse, is 2 < 3?") == ("I <3 my nurse, is 2 < 3?", False)

@@ -30,7 +30,7 @@ def message_of(case: Dict) -> str:
         filler = case["repeat_filler"]
         text += filler * ((case["length"] - len(text)) // len(filler) + 1)
         text = text[: case["length"]]
-    return text
+    return text + case.get("suffix", "")
 
 
 def rest(base_url: str, body: bytes) -> tuple:
