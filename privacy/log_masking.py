@@ -23,14 +23,22 @@ _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w])\+?(?:\(?\d[\s().\-\u00a0/]{0,3}){7,}\d?(?![\w])")
 # What a user typed, wherever Rasa or rasa-sdk quote it: "user message 'text'",
 # "'text': '...'" in dict reprs, "text: ..." in event reprs, and slot values of the
-# personal slots in any of those shapes.
+# personal slots in any of those shapes (also Rasa's "\tfull_name: ..." slot dump, where
+# a JSON-escaped tab stands before the key). An unquoted value runs to the next
+# comma or bracket: masking too much is safe, too little is not.
 _QUOTED_TEXT = re.compile(
     r"""(?P<key>(?:user\s+message|"""
-    r"""['"]?\b(?:text|user_text|user_message|parse_data_text|response_text|"""
+    r"""['"]?(?:\b|(?<=\\[tn]))(?:text|user_text|user_message|parse_data_text|response_text|"""
     r"""full_name|phone|email)['"]?\s*[:=]|"""
     r"""(?:key|['"]name['"])\s*:\s*['"]?(?:full_name|phone|email)['"]?,\s*['"]?value['"]?\s*:))\s*(?P<quote>['"]?)(?P<value>.*?)(?P=quote)(?=[,)}\]\n]|\s+with\s|$)""",
     re.IGNORECASE,
 )
+
+
+# The callback form's summary ("Name: Jane Smith\nPhone: ..."), which Rasa logs at
+# DEBUG with every bot message; capitalised, so JSON's "name" keys (intent and
+# action names) stay readable.
+_SUMMARY_NAME = re.compile(r"(?:(?<![A-Za-z])|(?<=\\n))Name: [^\\\n,'\"]+")
 
 
 def mask_personal_details(text: str) -> str:
@@ -42,6 +50,7 @@ def mask_personal_details(text: str) -> str:
         f"{m.group('quote')}",
         text,
     )
+    text = _SUMMARY_NAME.sub(f"Name: {MASK}", text)
     text = _EMAIL.sub(MASK, text)
     return _PHONE.sub(MASK, text)
 

@@ -57,3 +57,18 @@ def test_installed_factory_masks_messages_args_and_tracebacks(caplog: pytest.Log
     assert "margaret.t@example.co.uk" not in text and "07700 900123" not in text
     assert text.count(MASK) >= 2
     assert "validation failed" in text and "ValueError" in text
+
+
+def test_rasas_debug_slot_dump_and_the_form_summary_are_masked():
+    from privacy.log_masking import mask_personal_details
+
+    slot_dump = (
+        '{"slot_values": "\\tfull_name: Olive Hardcastle\\n\\tphone: None\\n\\trequested_slot: email", '
+        '"event": "processor.slots.log"}'
+    )
+    bot = "BotUttered('Please check your details.\\nName: Olive Hardcastle\\nPhone: +441632960514'"
+    for line in (slot_dump, bot):
+        masked = mask_personal_details(line)
+        assert "Olive" not in masked and "Hardcastle" not in masked, masked
+    # Intent and action names stay readable.
+    assert mask_personal_details('{"name": "greet", "confidence": 0.9}') == '{"name": "greet", "confidence": 0.9}'
