@@ -14,7 +14,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "results" / "hardening"
-TESTS = ["tests/hardening", "tests/channels", "tests/test_channel_signatures.py"]
+TESTS = [
+    "tests/hardening",
+    "tests/channels",
+    "tests/production",
+    "tests/test_channel_signatures.py",
+    "tests/test_channel_guards.py",
+]
 
 
 def collect() -> dict:

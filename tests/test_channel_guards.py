@@ -28,6 +28,7 @@ from channels.rate_limit import (
     SlidingWindowLimiter,
     limit_from_env,
 )
+from tests.support.hardening import record
 from tests.support.servers import free_port
 
 
@@ -156,6 +157,7 @@ async def test_rest_answers_a_bad_body_with_400_and_a_reason(channel_server, bod
     assert status == 400
     assert json.loads(text)["error"]
     assert app.ctx.agent.seen == []
+    record("bad_inputs", "malformed_request")
 
 
 async def test_rest_over_the_sender_limit_gets_429_with_the_friendly_reply(channel_server):
@@ -169,6 +171,7 @@ async def test_rest_over_the_sender_limit_gets_429_with_the_friendly_reply(chann
     assert [s for s, _ in replies] == [200, 200, 200, 429]
     assert replies[3][1] == [{"recipient_id": "patient-1", "text": RATE_LIMITED_REPLY}]
     assert app.ctx.agent.seen == ["hello 0", "hello 1", "hello 2"], "Rasa never saw the 4th"
+    record("bad_inputs", "over the rate limit")
     assert headers["Retry-After"] == "60"
 
 
@@ -214,6 +217,7 @@ async def test_socketio_over_the_limit_gets_the_friendly_reply(channel_server):
     received = await socket_exchange(base, [{"message": f"m{n}"} for n in range(4)])
     texts = [r.get("text") for r in received]
     assert texts == ["echo: m0", "echo: m1", "echo: m2", RATE_LIMITED_REPLY]
+    record("bad_inputs", "over the rate limit")
     assert app.ctx.agent.seen == ["m0", "m1", "m2"]
 
 

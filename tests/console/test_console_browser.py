@@ -66,10 +66,10 @@ def test_reviewer_filters_reads_a_masked_transcript_and_cannot_reveal(console_st
         login(driver, base, "bob")
         screenshot(driver, "console-overview")
         assert len(driver.find_elements(by("CSS_SELECTOR"), "svg.chart")) == 6
-        driver.find_element(by("LINK_TEXT"), "Conversations").click()
+        click_and_wait(driver, driver.find_element(by("LINK_TEXT"), "Conversations"))
         driver.find_element(by("ID"), "filter-handover").click()
         driver.find_element(by("ID"), "filter-enquiry").click()
-        driver.find_element(by("ID"), "apply-filters").click()
+        click_and_wait(driver, driver.find_element(by("ID"), "apply-filters"))
         assert "handover=1" in driver.current_url and "enquiry=1" in driver.current_url
         links = driver.find_elements(by("CSS_SELECTOR"), "#conversations a.open")
         hrefs = [link.get_attribute("href") for link in links]
@@ -109,7 +109,7 @@ def test_coordinator_reveals_changes_status_and_reviews_the_inbox(console_stack,
         screenshot(driver, "console-enquiries")
         row = next(r for r in driver.find_elements(by("CSS_SELECTOR"), "#enquiries tbody tr")
                    if r.find_elements(by("CSS_SELECTOR"), f'a[href$="{sender}"]'))
-        row.find_element(by("CSS_SELECTOR"), "a.open").click()
+        click_and_wait(driver, row.find_element(by("CSS_SELECTOR"), "a.open"))
         from selenium.webdriver.support.ui import Select
 
         Select(driver.find_element(by("ID"), "status")).select_by_visible_text("contacted")

@@ -30,6 +30,7 @@ from tests.production.support import (
     write_production_endpoints,
 )
 from tests.support.enquiry_helpers import temporary_postgres_database
+from tests.support.hardening import record
 from tests.support.servers import RestClient, Service, start_action_server, start_rasa
 
 pytestmark = pytest.mark.e2e
@@ -147,6 +148,7 @@ def test_killing_an_instance_mid_form_loses_nothing(cluster):
         assert expected in first.say(text)
         sent.append(text)
     cluster.rasas[0].process.send_signal(signal.SIGKILL)
+    record("faults", "rasa instance killed mid-form (SIGKILL)")
     cluster.rasas[0].process.wait(timeout=10)
     for text, expected in FORM_STEPS[3:]:  # the rest, to the second
         reply = second.say(text)

@@ -33,6 +33,7 @@ from tests.production.support import (
     write_production_credentials,
     write_production_endpoints,
 )
+from tests.support.hardening import record
 from tests.support.servers import RestClient, Service, start_action_server, start_rasa
 
 pytestmark = pytest.mark.e2e
@@ -103,6 +104,7 @@ def test_the_form_survives_a_postgresql_and_a_redis_restart(stack):
     assert readiness(stack)[0] == 200
 
     stack.postgres.stop()
+    record("faults", "tracker store (PostgreSQL) stopped mid-form")
     phone, _ = FORM_STEPS[2]
     assert client.say(phone) == TECHNICAL_PROBLEM
     status, body = readiness(stack)
@@ -115,6 +117,7 @@ def test_the_form_survives_a_postgresql_and_a_redis_restart(stack):
     assert answer_next() == phone  # asked for the email: the name was kept
 
     stack.redis.stop()
+    record("faults", "lock store (Redis) stopped mid-form")
     email, _ = FORM_STEPS[3]
     assert client.say(email) == TECHNICAL_PROBLEM
     status, body = readiness(stack)
