@@ -1,11 +1,10 @@
 """Dialogue policy: when a custom action fails, the patient hears about it.
 
 If the action server is down, slow or broken, Rasa logs the exception, drops the
-action's events and carries on: the patient gets silence. A failed custom action
-leaves its ActionExecuted event as the last event of the tracker (a successful one
-is always followed by what it said or set), so this policy predicts
-`utter_technical_problem` (a plain response, which needs no action server) with the
-hospital's phone number, and then listens.
+action's events and carries on: the patient gets silence. Each failed run is
+recorded where Rasa runs it (install_failure_marks), and when the tracker's last
+event is that run, this policy predicts `utter_technical_problem` (a plain response,
+which needs no action server) with the hospital's phone number, and then listens.
 
 It also bounds how long Rasa waits for the action server. Rasa 3.6 hard-codes five
 minutes (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT); ACTION_TIMEOUT (infra.settings,
@@ -17,7 +16,8 @@ conversation's lock always outlives the call.
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, Optional, Text
+from collections import OrderedDict
+from typing import Any, Dict, Optional, Set, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -49,8 +49,66 @@ def apply_action_timeout() -> float:
     return seconds
 
 
+class FailedRuns:
+    """Which custom action or form runs raised, by conversation and tracker position.
+
+    In the tracker a failed run looks like a success that set nothing (Rasa logs the
+    exception and records the action with no events), and so does every custom action
+    in `rasa test core`, which runs none. So failures are recorded where Rasa runs the
+    action (install_failure_marks), and the policy acts only on a recorded one.
+    """
+
+    def __init__(self, max_conversations: int = 10_000) -> None:
+        self.max_conversations = max_conversations
+        self._runs: "OrderedDict[str, Set[Tuple[str, int]]]" = OrderedDict()
+
+    def mark(self, sender_id: str, action_name: str, position: int) -> None:
+        self._runs.setdefault(sender_id, set()).add((action_name, position))
+        self._runs.move_to_end(sender_id)
+        while len(self._runs) > self.max_conversations:
+            self._runs.popitem(last=False)
+
+    def take(self, sender_id: str, action_name: str, position: int) -> bool:
+        """Whether that run failed; the conversation's marks are cleared either way."""
+        return (action_name, position) in self._runs.pop(sender_id, set())
+
+
+FAILED_RUNS = FailedRuns()
+
+
+def install_failure_marks() -> None:
+    """Records in FAILED_RUNS each custom action or form run that raises (idempotent).
+
+    A rejection (ActionExecutionRejection) is a form's normal "not this slot" answer,
+    not a failure, and is left alone.
+    """
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.core.actions.loops import LoopAction
+
+    for cls in (RemoteAction, LoopAction):
+        original = cls.run
+        if getattr(original, "_marks_failures", False):
+            continue
+
+        def wrap(original: Any) -> Any:
+            async def run(self: Any, output_channel: Any, nlg: Any, tracker: Any, domain: Any) -> Any:
+                try:
+                    return await original(self, output_channel, nlg, tracker, domain)
+                except ActionExecutionRejection:
+                    raise
+                except Exception:
+                    # Rasa records the action next, at this position.
+                    FAILED_RUNS.mark(tracker.sender_id, self.name(), len(tracker.events))
+                    raise
+
+            run._marks_failures = True  # type: ignore[attr-defined]
+            return run
+
+        cls.run = wrap(original)
+
+
 def failed_custom_action(tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
-    """The custom action or form whose run left no events, if the last event is its own."""
+    """The custom action or form that has just failed, if the last event is its own."""
     if not tracker.events:
         return None
     last = tracker.events[-1]
@@ -59,7 +117,10 @@ def failed_custom_action(tracker: DialogueStateTracker, domain: Domain) -> Optio
     custom = {
         name for name in domain.user_actions if not name.startswith("utter_")
     } | set(domain.form_names)
-    return last.action_name if last.action_name in custom else None
+    if last.action_name not in custom:
+        return None
+    position = len(tracker.events) - 1
+    return last.action_name if FAILED_RUNS.take(tracker.sender_id, last.action_name, position) else None
 
 
 @DefaultV1Recipe.register(
@@ -83,6 +144,7 @@ class ActionFailurePolicy(CertainPolicy):
     ) -> None:
         super().__init__(config, model_storage, resource, execution_context, featurizer)
         apply_action_timeout()
+        install_failure_marks()
 
     def next_action(self, tracker: DialogueStateTracker, domain: Domain) -> Optional[Text]:
         if tracker.latest_action_name == TECHNICAL_PROBLEM:

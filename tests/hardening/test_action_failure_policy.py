@@ -8,7 +8,12 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from nlp.action_failure_policy import apply_action_timeout, failed_custom_action
+from nlp.action_failure_policy import (
+    FAILED_RUNS,
+    apply_action_timeout,
+    failed_custom_action,
+    install_failure_marks,
+)
 
 DOMAIN = Domain.load(str(Path(__file__).resolve().parents[2] / "domain.yml"))
 
@@ -20,8 +25,44 @@ def tracker(*events) -> DialogueStateTracker:
 
 
 @pytest.mark.parametrize("action", ["action_answer_follow_up", "action_submit_enquiry", "enquiry_form"])
-def test_a_custom_action_that_left_no_events_has_failed(action: str) -> None:
-    assert failed_custom_action(tracker(ActionExecuted(action)), DOMAIN) == action
+def test_a_custom_action_whose_run_raised_has_failed(action: str) -> None:
+    failed = tracker(ActionExecuted(action))
+    FAILED_RUNS.mark("s1", action, len(failed.events) - 1)
+    assert failed_custom_action(failed, DOMAIN) == action
+    assert failed_custom_action(failed, DOMAIN) is None, "a mark is used once"
+
+
+def test_an_action_that_set_nothing_without_a_recorded_failure_has_not_failed() -> None:
+    # What every custom action looks like in `rasa test core`, which runs none.
+    assert failed_custom_action(tracker(ActionExecuted("action_clear_enquiry")), DOMAIN) is None
+
+
+def test_a_mark_at_another_position_or_for_another_conversation_does_not_count() -> None:
+    failed = tracker(ActionExecuted("action_submit_enquiry"))
+    FAILED_RUNS.mark("s1", "action_submit_enquiry", 0)
+    FAILED_RUNS.mark("s2", "action_submit_enquiry", len(failed.events) - 1)
+    assert failed_custom_action(failed, DOMAIN) is None
+
+
+async def test_a_real_remote_action_with_its_server_down_is_marked() -> None:
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.support.servers import free_port
+
+    install_failure_marks()
+    action = RemoteAction(
+        "action_submit_enquiry", EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
+    )
+    live = tracker()
+    with pytest.raises(Exception):
+        await action.run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(DOMAIN.responses), live, DOMAIN
+        )
+    live.update(ActionExecuted("action_submit_enquiry"))
+    assert failed_custom_action(live, DOMAIN) == "action_submit_enquiry"
 
 
 @pytest.mark.parametrize(
