@@ -175,22 +175,12 @@ class FacebookInput(MessagingInput):
     """Messenger events from Meta, signature-checked."""
 
     title = "Facebook Messenger"
+    required_settings = ("FACEBOOK_VERIFY", "FACEBOOK_SECRET", "FACEBOOK_PAGE_ACCESS_TOKEN")
 
     @classmethod
     def name(cls) -> Text:
         return "facebook"
 
-    @classmethod
-    def missing_settings(cls, env: Mapping[str, str]) -> List[str]:
-        return [
-            name
-            for name in (
-                "FACEBOOK_VERIFY",
-                "FACEBOOK_SECRET",
-                "FACEBOOK_PAGE_ACCESS_TOKEN",
-            )
-            if not setting(env, name)
-        ]
 
     def __init__(self, env: Mapping[str, str], problems: List[str] = ()) -> None:
         super().__init__(env, problems)

@@ -98,10 +98,13 @@ class MessagingInput(InputChannel):
         # Per sender only: every webhook comes from the platform's own addresses.
         self.rate_limits = PublicRateLimits.from_env(self.env)
 
+    #: The environment variables that must all be set before the channel can run.
+    required_settings: Sequence[str] = ()
+
     @classmethod
     def missing_settings(cls, env: Mapping[str, str]) -> List[str]:
-        """The environment variables that must be set before the channel can run."""
-        raise NotImplementedError
+        """The required settings that are unset (a channel may need more than all-of)."""
+        return [name for name in cls.required_settings if not setting(env, name)]
 
     @classmethod
     def invalid_settings(cls, env: Mapping[str, str]) -> List[str]:

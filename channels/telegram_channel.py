@@ -160,18 +160,12 @@ class TelegramInput(MessagingInput):
     """Telegram updates, checked against the webhook's secret token."""
 
     title = "Telegram"
+    required_settings = ("TELEGRAM_TOKEN", "TELEGRAM_VERIFY", "TELEGRAM_WEBHOOK_URL")
 
     @classmethod
     def name(cls) -> Text:
         return "telegram"
 
-    @classmethod
-    def missing_settings(cls, env: Mapping[str, str]) -> List[str]:
-        return [
-            name
-            for name in ("TELEGRAM_TOKEN", "TELEGRAM_VERIFY", "TELEGRAM_WEBHOOK_URL")
-            if not setting(env, name)
-        ]
 
     @classmethod
     def invalid_settings(cls, env: Mapping[str, str]) -> List[str]:

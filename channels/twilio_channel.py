@@ -159,6 +159,7 @@ class TwilioInput(MessagingInput):
     """SMS and WhatsApp messages from Twilio, signature-checked."""
 
     title = "Twilio"
+    required_settings = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
 
     @classmethod
     def name(cls) -> Text:
@@ -166,11 +167,7 @@ class TwilioInput(MessagingInput):
 
     @classmethod
     def missing_settings(cls, env: Mapping[str, str]) -> List[str]:
-        missing = [
-            name
-            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN")
-            if not setting(env, name)
-        ]
+        missing = super().missing_settings(env)
         if not setting(env, "TWILIO_NUMBER") and not setting(
             env, "TWILIO_WHATSAPP_NUMBER"
         ):
