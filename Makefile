@@ -71,8 +71,10 @@ chat: setup $(MODEL) ## Chat in the terminal (start `make run-actions` first for
 validate: setup ## rasa data validate, with warnings treated as failures
 	@$(PY) scripts/validate.py
 
+# The parts' quick checks (audit, deploy files) run before pytest: they fail fast,
+# and they fetch the validators that tests/test_infra_deploy.py also uses.
 test: setup $(MODEL) ## Set up what is missing, then run every check
-	@$(MAKE) --no-print-directory validate test-unit test-stories nlu-gate $(TEST_EXTRA)
+	@$(MAKE) --no-print-directory validate $(TEST_EXTRA) test-unit test-stories nlu-gate
 
 test-unit: setup $(MODEL) ## pytest (unit, action server, end-to-end over REST)
 	$(PY) -m pytest
