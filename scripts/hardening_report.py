@@ -20,6 +20,8 @@ TESTS = [
     "tests/production",
     "tests/test_channel_signatures.py",
     "tests/test_channel_guards.py",
+    "tests/console/test_console_security.py",
+    "tests/test_enquiry_e2e.py",
 ]
 
 

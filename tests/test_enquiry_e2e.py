@@ -213,3 +213,26 @@ def test_declining_consent_stores_nothing(stack, client):
     reply = client.say("No")
     assert "not stored any of your details" in reply
     assert stack.db.count() == before
+
+
+HOSTILE = ("<script>alert(1)</script>", "'; DROP TABLE enquiries; --", "<img src=x onerror=alert(1)>")
+
+
+def test_script_and_sql_in_the_form_slots_are_refused_as_text(stack, client):
+    """Each hostile answer is turned down like any invalid one (never stored, never
+    run), the form carries on, and only the real answers reach the database."""
+    opening = texts(client.send("can someone call me back please"))
+    assert "full name" in opening[-1]
+    for hostile, valid, next_question in zip(
+        HOSTILE,
+        ("Jane Smith", "07700 900123", "jane.smith@example.com"),
+        ("phone number", "email", "aim of your enquiry"),
+    ):
+        assert client.send(hostile), f"no reply to {hostile!r}"
+        assert next_question in client.say(valid)
+    assert "best time" in client.say("Self-pay price")
+    assert "90 days" in client.say("Afternoon")
+    client.say("Yes, I agree")
+    row = stack.db.get(reference_in(client.say("Confirm")))
+    assert (row["full_name"], row["phone_e164"], row["email"]) == (
+        "Jane Smith", "+447700900123", "jane.smith@example.com")

@@ -10,6 +10,7 @@ import pytest
 from console.app import create_app
 from console.settings import Settings
 from tests.console.support import PASSWORD, Session, add_user
+from tests.support.hardening import record
 
 pytestmark = pytest.mark.e2e
 
@@ -148,3 +149,28 @@ def test_open_redirects_are_refused(console_stack):
     response = session.post("/login", {"name": "bob", "password": PASSWORD,
                                        "next": "//evil.example/x"})
     assert response.status == 302 and response.header("location") == "/"
+
+
+MALFORMED_FORMS = [
+    {},  # every field missing
+    {"id": "x" * 5000, "reference": "'; DROP TABLE enquiries; --", "status": "<script>",
+     "intent": "no_such_intent", "note": "\x00\x07", "page": "-1", "group": "abc"},
+    {"id": "", "reference": "", "status": "", "intent": ""},
+]
+
+
+@pytest.mark.parametrize("method,path", [r for r in ROUTES if r[1] != "/logout"])
+def test_malformed_requests_get_a_4xx_or_a_page_never_a_500(console_stack, method, path):
+    session = console_stack.server.session()
+    session.login("alice")
+    if method == "POST":
+        responses = [session.post(path, form) for form in MALFORMED_FORMS]
+        responses.append(session.post(path, {"note": "n" * 2_000_000}))
+    else:
+        responses = [
+            session.get(path + "?days=abc&page=-5&id=%00%ff&status=<b>&since=notadate&q=" + "x" * 3000)
+        ]
+    for response in responses:
+        assert response.status < 500, (method, path, response.status, response.text[:300])
+        assert "Traceback" not in response.text
+    record("bad_inputs", "malformed console request", len(responses))
