@@ -152,20 +152,26 @@ class PendingNotification:
     enquiry: Dict[str, Any]
 
 
+def make_engine(url: str) -> Engine:
+    """An engine whose SQLite connections may move between worker threads (the store
+    and the staff console both run their queries in threads)."""
+    parsed = make_url(url)
+    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    elif parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 10}
+    return create_engine(url, **kwargs)
+
+
 class EnquiryStore:
     """Blocking database access; use the ``a``-prefixed coroutines from async code."""
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
-        if parsed.get_backend_name() == "sqlite":
-            database = parsed.database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-        elif parsed.get_backend_name() == "postgresql":
-            kwargs["connect_args"] = {"connect_timeout": 10}
-        self.engine: Engine = create_engine(url, **kwargs)
+        self.engine: Engine = make_engine(url)
         metadata.create_all(self.engine)
 
     # ------------------------------------------------------------ enquiries

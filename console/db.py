@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Dict
 
 from sqlalchemy import (
     Boolean,
@@ -25,26 +23,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    create_engine,
     inspect,
 )
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
+
+from actions.enquiry_store import make_engine
 
 logger = logging.getLogger(__name__)
-
-
-def make_engine(url: str) -> Engine:
-    """An engine whose SQLite connections may move between worker threads."""
-    parsed = make_url(url)
-    kwargs: Dict[str, Any] = {"future": True, "pool_pre_ping": True}
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    elif parsed.get_backend_name() == "postgresql":
-        kwargs["connect_args"] = {"connect_timeout": 10}
-    return create_engine(url, **kwargs)
 
 
 @lru_cache(maxsize=16)
