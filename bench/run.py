@@ -43,6 +43,10 @@ from typing import Dict, List, Optional, Tuple
 
 from bench.load import first_answer, run_load
 from bench.proxy import RoundRobinProxy, backend
+# The same process environment and ports as the test servers (rate limits off: the
+# load comes from one address on purpose, and the limits would measure themselves).
+from tests.support.servers import base_env as env
+from tests.support.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -86,32 +90,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def env(**extra: str) -> Dict[str, str]:
-    values = dict(os.environ)
-    values.update(
-        PYTHONPATH=str(ROOT),
-        TF_CPP_MIN_LOG_LEVEL="2",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
-        HF_HUB_OFFLINE="1",
-        TRANSFORMERS_OFFLINE="1",
-        SANIC_HOST="127.0.0.1",
-        # The load comes from one address on purpose: the public rate limits
-        # (channels/rate_limit.py) would measure themselves, not the bot.
-        RATE_LIMIT_SENDER_PER_MINUTE="0",
-        RATE_LIMIT_ADDRESS_PER_MINUTE="0",
-    )
-    values.update(extra)
-    return values
 
 
 # ---------------------------------------------------------------- shared services

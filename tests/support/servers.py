@@ -34,8 +34,8 @@ def base_env(**extra: str) -> Dict[str, str]:
         SANIC_HOST="127.0.0.1",
         HF_HUB_OFFLINE="1",
         TRANSFORMERS_OFFLINE="1",
-        # Tests send many messages from 127.0.0.1; tests/test_channel_guards.py
-        # turns the limits on where they are the subject.
+        # Tests and the benchmark send many messages from 127.0.0.1;
+        # tests/test_channel_guards.py turns the limits on where they are the subject.
         RATE_LIMIT_SENDER_PER_MINUTE="0",
         RATE_LIMIT_ADDRESS_PER_MINUTE="0",
     )
