@@ -46,20 +46,29 @@ _SPACES = re.compile(r"\s+")
 _TAGS = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
 
 
-def normalise_text(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> Tuple[str, bool]:
-    """(the text the pipeline should read, whether it was cut)."""
+def clean_text(text: Optional[str]) -> str:
+    """Tags, control, zero-width and unassigned characters out; NFKC; single spaces."""
     if not text:
-        return "", False
+        return ""
     text = _TAGS.sub(" ", text.translate(_ZERO_WIDTH))
     text = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") else ch for ch in text
     )
-    text = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def cut_text(text: str, max_chars: int = MAX_MESSAGE_CHARS) -> Tuple[str, bool]:
+    """(clean text cut to max_chars at a word boundary if it can be, whether it was cut)."""
     if len(text) <= max_chars:
         return text, False
     cut = text[:max_chars]
     space = cut.rfind(" ")
     return (cut[:space] if space > max_chars // 2 else cut).rstrip(), True
+
+
+def normalise_text(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> Tuple[str, bool]:
+    """(the text the pipeline should read, whether it was cut)."""
+    return cut_text(clean_text(text), max_chars)
 
 
 def text_to_read(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> Tuple[str, bool]:
@@ -71,13 +80,12 @@ def text_to_read(text: Optional[str], max_chars: int = MAX_MESSAGE_CHARS) -> Tup
     it is); otherwise the start of the message. Either way the patient is told that
     only part was read. The urgent-symptom layer still reads the whole message.
     """
-    full, _ = normalise_text(text, max_chars=len(text or "") + 1)
-    if len(full) <= LONG_MESSAGE_CHARS:
-        return normalise_text(text, max_chars)
-    for sentence in _SENTENCE_BREAK.split(full):
-        if sentence.endswith("?") and len(sentence.split()) >= 3:
-            return normalise_text(sentence, max_chars)[0], True
-    return normalise_text(text, max_chars)
+    full = clean_text(text)  # once: this runs on every message
+    if len(full) > LONG_MESSAGE_CHARS:
+        for sentence in _SENTENCE_BREAK.split(full):
+            if sentence.endswith("?") and len(sentence.split()) >= 3:
+                return cut_text(sentence, max_chars)[0], True
+    return cut_text(full, max_chars)
 
 
 @DefaultV1Recipe.register(
