@@ -9,11 +9,10 @@ fetched. The structural checks below need nothing and always run.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Dict, List
 
 import pytest
@@ -273,3 +272,40 @@ def test_endpoints_yml_takes_everything_from_the_environment(monkeypatch):
     monkeypatch.delenv("ACTION_SERVER_URL")
     with pytest.raises(RasaException, match="ACTION_SERVER_URL"):
         AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml"))
+
+
+# ---------------------------------------------------------------- images
+
+
+def _project_packages() -> set:
+    return {p.parent.name for p in ROOT.glob("*/__init__.py")}
+
+
+def _imported_packages(package: str, known: set) -> set:
+    """The project's top-level packages that ``package``'s modules import."""
+    found = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            found |= {name.split(".")[0] for name in names} & known
+    return found
+
+
+@pytest.mark.parametrize("dockerfile", sorted(DEPLOY.glob("Dockerfile.*")), ids=lambda p: p.name)
+def test_every_image_copies_the_packages_its_code_imports(dockerfile):
+    # Docker cannot build here, so an image missing a package would only fail on the
+    # day it is deployed; the package import graph says what each image needs.
+    known = _project_packages()
+    copied = set(re.findall(r"^COPY\s+(\w+)/\s", dockerfile.read_text(), re.MULTILINE)) & known
+    assert copied, f"{dockerfile.name} copies none of the project's packages"
+    needed, todo = set(copied), list(copied)
+    while todo:
+        for package in _imported_packages(todo.pop(), known) - needed:
+            needed.add(package)
+            todo.append(package)
+    assert needed - copied == set(), f"{dockerfile.name} must also COPY {sorted(needed - copied)}"
