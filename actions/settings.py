@@ -13,24 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
+from actions.env_values import env_flag, env_number, sqlalchemy_url
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB_URL = f"sqlite:///{ROOT / 'var' / 'enquiries.db'}"
 DEFAULT_HOSPITALS_FILE = Path(__file__).resolve().parent / "data" / "hospitals.yml"
-
-
-def _flag(value: Optional[str], default: bool = False) -> bool:
-    if value is None or not value.strip():
-        return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
-
-
-def _number(value: Optional[str], default: float, minimum: float = 0) -> float:
-    if value is None or not value.strip():
-        return default
-    number = float(value)
-    if number < minimum:
-        raise ValueError(f"{value!r} is below the minimum {minimum}")
-    return number
 
 
 def _list(value: Optional[str]) -> Tuple[str, ...]:
@@ -90,34 +77,31 @@ class Settings:
 def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     """Settings from ``env`` (the process environment by default)."""
     env = os.environ if env is None else env
-    db_url = env.get("ENQUIRY_DB_URL", "").strip() or DEFAULT_DB_URL
-    if db_url.startswith("postgres://"):
-        db_url = "postgresql://" + db_url[len("postgres://") :]
     return Settings(
-        db_url=db_url,
-        retention_days=int(_number(env.get("ENQUIRY_RETENTION_DAYS"), 90, minimum=1)),
+        db_url=sqlalchemy_url(env.get("ENQUIRY_DB_URL", ""), DEFAULT_DB_URL),
+        retention_days=env_number(env, "ENQUIRY_RETENTION_DAYS", 90, minimum=1, whole=True, unit="days"),
         hospitals_file=Path(
             env.get("ENQUIRY_HOSPITALS_FILE", "").strip() or DEFAULT_HOSPITALS_FILE
         ),
         smtp_host=env.get("ENQUIRY_SMTP_HOST", "").strip(),
-        smtp_port=int(_number(env.get("ENQUIRY_SMTP_PORT"), 25, minimum=1)),
+        smtp_port=env_number(env, "ENQUIRY_SMTP_PORT", 25, minimum=1, whole=True),
         smtp_from=env.get("ENQUIRY_SMTP_FROM", "").strip(),
         smtp_to=_list(env.get("ENQUIRY_SMTP_TO")),
-        smtp_starttls=_flag(env.get("ENQUIRY_SMTP_STARTTLS")),
+        smtp_starttls=env_flag(env, "ENQUIRY_SMTP_STARTTLS"),
         smtp_user=env.get("ENQUIRY_SMTP_USER", "").strip(),
         smtp_password=env.get("ENQUIRY_SMTP_PASSWORD", ""),
         webhook_url=env.get("ENQUIRY_WEBHOOK_URL", "").strip(),
         webhook_token=env.get("ENQUIRY_WEBHOOK_TOKEN", "").strip(),
-        notify_contact_details=_flag(env.get("ENQUIRY_NOTIFY_CONTACT_DETAILS")),
-        notify_timeout_seconds=_number(
-            env.get("ENQUIRY_NOTIFY_TIMEOUT"), 10.0, minimum=0.1
+        notify_contact_details=env_flag(env, "ENQUIRY_NOTIFY_CONTACT_DETAILS"),
+        notify_timeout_seconds=env_number(
+            env, "ENQUIRY_NOTIFY_TIMEOUT", 10.0, minimum=0.1, unit="seconds"
         ),
-        outbox_retry_seconds=_number(
-            env.get("ENQUIRY_OUTBOX_RETRY_SECONDS"), 60.0, minimum=0.1
+        outbox_retry_seconds=env_number(
+            env, "ENQUIRY_OUTBOX_RETRY_SECONDS", 60.0, minimum=0.1, unit="seconds"
         ),
         spool_dir=Path(env.get("ENQUIRY_SPOOL_DIR", "").strip() or ROOT / "var" / "enquiry-spool"),
-        spool_retry_seconds=_number(
-            env.get("ENQUIRY_SPOOL_RETRY_SECONDS"), 30.0, minimum=0.1
+        spool_retry_seconds=env_number(
+            env, "ENQUIRY_SPOOL_RETRY_SECONDS", 30.0, minimum=0.1, unit="seconds"
         ),
     )
 

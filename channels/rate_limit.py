@@ -24,6 +24,8 @@ import time
 from collections import OrderedDict, deque
 from typing import Callable, Deque, Mapping, Optional
 
+from actions.env_values import env_number
+
 SENDER_ENV = "RATE_LIMIT_SENDER_PER_MINUTE"
 ADDRESS_ENV = "RATE_LIMIT_ADDRESS_PER_MINUTE"
 DEFAULT_SENDER_PER_MINUTE = 30
@@ -88,18 +90,9 @@ class SlidingWindowLimiter:
 
 
 def limit_from_env(env: Mapping[str, str], name: str, default: int) -> int:
-    """A per-minute limit from the environment; a value that is not a whole number
-    of 0 or more is an error that names the variable, not a silent default."""
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number of messages per minute, not {raw!r}")
-    if value < 0:
-        raise ValueError(f"{name} must be 0 (no limit) or more, not {value}")
-    return value
+    """A per-minute limit from the environment (0: no limit); a bad value is an
+    error that names the variable, not a silent default."""
+    return env_number(env, name, default, whole=True, unit="messages per minute")
 
 
 class PublicRateLimits:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Tuple
 
+from actions.env_values import EnvValueError, env_flag, env_number, sqlalchemy_url
 from actions.settings import DEFAULT_DB_URL as DEFAULT_ENQUIRY_DB_URL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,33 +25,6 @@ DEFAULT_CONSOLE_DB_URL = f"sqlite:///{ROOT / 'var' / 'console.db'}"
 DEFAULT_SECRET_FILE = ROOT / "var" / "console-secret.key"
 ROLES = ("reviewer", "coordinator")
 DEFAULT_RASA_READY_URL = "http://127.0.0.1:5005/webhooks/health/ready"
-
-
-def _number(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
-    value = env.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a number") from None
-    if number < minimum:
-        raise ValueError(f"{name}={value!r} is below the minimum {minimum}")
-    return number
-
-
-def _flag(env: Mapping[str, str], name: str) -> Optional[bool]:
-    value = env.get(name, "").strip().lower()
-    if not value:
-        return None
-    return value in ("1", "true", "yes", "on")
-
-
-def _url(value: str, default: str) -> str:
-    url = value.strip() or default
-    if url.startswith("postgres://"):  # the spelling Heroku-style hosts hand out
-        url = "postgresql://" + url[len("postgres://") :]
-    return url
 
 
 def secret_from_file(path: Path) -> str:
@@ -101,29 +75,31 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> Settings:
     if not secret:
         secret_file = Path(env.get("CONSOLE_SECRET_FILE", "").strip() or DEFAULT_SECRET_FILE)
         secret = secret_from_file(secret_file)
-    low = _number(env, "CONSOLE_LOW_CONFIDENCE", 0.5, 0.0)
+    low = env_number(env, "CONSOLE_LOW_CONFIDENCE", 0.5)
     if low > 1:
-        raise ValueError(f"CONSOLE_LOW_CONFIDENCE={low} must be between 0 and 1")
+        raise EnvValueError(f"CONSOLE_LOW_CONFIDENCE={low:g} must be between 0 and 1")
     return Settings(
         # The tracker store Rasa itself is given (endpoints.yml reads
         # TRACKER_STORE_URL), unless the console is pointed elsewhere.
-        tracker_db_url=_url(
+        tracker_db_url=sqlalchemy_url(
             env.get("CONSOLE_TRACKER_DB_URL", "") or env.get("TRACKER_STORE_URL", ""),
             DEFAULT_TRACKER_DB_URL,
         ),
-        enquiry_db_url=_url(env.get("ENQUIRY_DB_URL", ""), DEFAULT_ENQUIRY_DB_URL),
-        console_db_url=_url(env.get("CONSOLE_DB_URL", ""), DEFAULT_CONSOLE_DB_URL),
+        enquiry_db_url=sqlalchemy_url(env.get("ENQUIRY_DB_URL", ""), DEFAULT_ENQUIRY_DB_URL),
+        console_db_url=sqlalchemy_url(env.get("CONSOLE_DB_URL", ""), DEFAULT_CONSOLE_DB_URL),
         secret_key=secret,
-        retention_days=int(_number(env, "CONSOLE_RETENTION_DAYS", 365, 1)),
+        retention_days=env_number(env, "CONSOLE_RETENTION_DAYS", 365, minimum=1, whole=True, unit="days"),
         low_confidence=low,
         project_dir=Path(env.get("CONSOLE_PROJECT_DIR", "").strip() or ROOT),
-        secure_cookies=_flag(env, "CONSOLE_SECURE_COOKIES"),
-        session_hours=_number(env, "CONSOLE_SESSION_HOURS", 12.0, 0.1),
-        max_failures_per_account=int(_number(env, "CONSOLE_MAX_FAILED_LOGINS", 5, 1)),
-        max_failures_per_address=int(
-            _number(env, "CONSOLE_MAX_FAILED_LOGINS_PER_ADDRESS", 20, 1)
+        secure_cookies=env_flag(env, "CONSOLE_SECURE_COOKIES", default=None),
+        session_hours=env_number(env, "CONSOLE_SESSION_HOURS", 12.0, minimum=0.1, unit="hours"),
+        max_failures_per_account=env_number(env, "CONSOLE_MAX_FAILED_LOGINS", 5, minimum=1, whole=True),
+        max_failures_per_address=env_number(
+            env, "CONSOLE_MAX_FAILED_LOGINS_PER_ADDRESS", 20, minimum=1, whole=True
         ),
-        failure_window_seconds=int(_number(env, "CONSOLE_LOGIN_WINDOW_SECONDS", 900, 1)),
+        failure_window_seconds=env_number(
+            env, "CONSOLE_LOGIN_WINDOW_SECONDS", 900, minimum=1, whole=True, unit="seconds"
+        ),
         rasa_ready_urls=tuple(
             url.strip()
             for url in (env.get("CONSOLE_RASA_READY_URLS", "") or DEFAULT_RASA_READY_URL).split(",")

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+from actions.env_values import EnvValueError, env_number, sqlalchemy_url
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRACKER_STORE_URL = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
 # Rasa's own default lock lifetime (rasa.core.constants.DEFAULT_LOCK_LIFETIME).
@@ -22,29 +24,15 @@ DEFAULT_LOCK_KEY_PREFIX = "kypho"
 DEFAULT_HELP_PHONE = "01223 266900"
 
 
-class SettingsError(ValueError):
+class SettingsError(EnvValueError):
     """A setting has a value this deployment cannot run with."""
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
     try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise SettingsError(f"{name}={raw!r} must be more than 0 seconds")
-    return value
-
-
-def _sqlalchemy_url(raw: str) -> str:
-    # Heroku-style and Kubernetes operators often hand out postgres://, which
-    # SQLAlchemy 1.4 no longer accepts.
-    if raw.startswith("postgres://"):
-        return "postgresql://" + raw[len("postgres://") :]
-    return raw
+        return env_number(env, name, default, above_minimum=True, unit="seconds")
+    except EnvValueError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -89,8 +77,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None) -> InfraSettings:
     """Settings from ``env`` (the process environment by default), checked."""
     env = os.environ if env is None else env
     return InfraSettings(
-        tracker_store_url=_sqlalchemy_url(
-            env.get("TRACKER_STORE_URL", "").strip() or DEFAULT_TRACKER_STORE_URL
+        tracker_store_url=sqlalchemy_url(
+            env.get("TRACKER_STORE_URL", ""), DEFAULT_TRACKER_STORE_URL
         ),
         lock_store_url=env.get("LOCK_STORE_URL", "").strip() or None,
         lock_key_prefix=env.get("LOCK_STORE_KEY_PREFIX", "").strip()
