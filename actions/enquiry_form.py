@@ -778,7 +778,11 @@ class ValidateEnquiryForm(FormValidationAction):
 
 
 class AskEnquiryQuestion(Action, ABC):
-    """Asks the form's question for one slot (the form calls ``action_ask_<slot>``)."""
+    """Asks the form's question for one slot (the form calls ``action_ask_<slot>``).
+
+    For ``enquiry_confirmed`` the question is the summary of everything entered, or
+    "which detail?" after "change".
+    """
 
     slot: str = ""
 
@@ -792,59 +796,14 @@ class AskEnquiryQuestion(Action, ABC):
         return []
 
 
-class AskFullName(AskEnquiryQuestion):
-    slot = "full_name"
-
+def _ask_action(slot: str) -> type:
+    # One concrete class per slot, because rasa-sdk registers every non-abstract
+    # Action subclass it finds; the abstract base itself is skipped.
     def name(self) -> Text:
-        return "action_ask_full_name"
+        return f"action_ask_{slot}"
+
+    class_name = "Ask" + "".join(part.title() for part in slot.split("_"))
+    return type(class_name, (AskEnquiryQuestion,), {"slot": slot, "name": name})
 
 
-class AskPhone(AskEnquiryQuestion):
-    slot = "phone"
-
-    def name(self) -> Text:
-        return "action_ask_phone"
-
-
-class AskEmail(AskEnquiryQuestion):
-    slot = "email"
-
-    def name(self) -> Text:
-        return "action_ask_email"
-
-
-class AskHospital(AskEnquiryQuestion):
-    slot = "hospital"
-
-    def name(self) -> Text:
-        return "action_ask_hospital"
-
-
-class AskEnquiryAim(AskEnquiryQuestion):
-    slot = "enquiry_aim"
-
-    def name(self) -> Text:
-        return "action_ask_enquiry_aim"
-
-
-class AskCallTime(AskEnquiryQuestion):
-    slot = "call_time"
-
-    def name(self) -> Text:
-        return "action_ask_call_time"
-
-
-class AskEnquiryConsent(AskEnquiryQuestion):
-    slot = "enquiry_consent"
-
-    def name(self) -> Text:
-        return "action_ask_enquiry_consent"
-
-
-class AskEnquiryConfirmed(AskEnquiryQuestion):
-    """The summary of everything entered, or "which detail?" after "change"."""
-
-    slot = "enquiry_confirmed"
-
-    def name(self) -> Text:
-        return "action_ask_enquiry_confirmed"
+ASK_ACTIONS = {slot: _ask_action(slot) for slot in FORM_SLOTS}

@@ -12,8 +12,6 @@ with the machine it ran on. Numbers are reported, never asserted.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import shutil
 import sqlite3
 import statistics
@@ -25,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.console_seed import seed  # noqa: E402
+from bench.machine import describe_machine  # noqa: E402
 from tests.console.support import PASSWORD, ConsoleServer, add_user, console_env  # noqa: E402
 
 PAGES = [
@@ -46,25 +45,6 @@ def percentile(values, share):
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
     return ordered[index]
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {kb / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
 
 
 def main() -> int:
@@ -128,7 +108,7 @@ def main() -> int:
         "store (`bench/console_seed.py`: Rasa 3.6's `events` table and event JSON, 90 days, "
         "with fallbacks, urgent advice, handovers and enquiries mixed in); "
         f"seeded in {seed_seconds:.1f} s with bulk inserts.\n"
-        f"- Machine: {machine()}. Shared with other jobs while it ran, so treat the "
+        f"- Machine: {describe_machine()}, SQLite {sqlite3.sqlite_version}. Shared with other jobs while it ran, so treat the "
         "numbers as an upper bound.\n"
         f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{args.repeat} requests per page over HTTP to `python -m console serve`, logged in, "

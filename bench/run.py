@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -42,6 +41,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from bench.load import first_answer, run_load
+from bench.machine import load_average, machine_facts
 from bench.proxy import RoundRobinProxy, backend
 # The same process environment and ports as the test servers (rate limits off: the
 # load comes from one address on purpose, and the limits would measure themselves).
@@ -63,26 +63,6 @@ TARGET_RATIO = 2.0
 
 
 # ---------------------------------------------------------------- the machine
-
-
-def machine() -> Dict[str, str]:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "ram": f"{mem_kb / 1024 / 1024:.0f} GiB",
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-    }
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -494,7 +474,7 @@ async def main_async(args: argparse.Namespace) -> int:
     think = (float(low), float(high or low))
     think_label = f"{think[0]:g}-{think[1]:g}"
     channels = args.channels.split(",")
-    info = machine()
+    info = machine_facts()
     info["load_start"] = load_average()
     setups = [s for s in args.setups.split(",") if s]
     if "stock" in setups:

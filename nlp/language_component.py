@@ -15,29 +15,19 @@ from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
-    INTENT_RANKING_KEY,
-    PREDICTED_CONFIDENCE_KEY,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 
 from nlp.language import is_other_language
+from nlp.intent_override import override_intent
 from nlp.urgent_component import URGENT_INTENT
 
 OTHER_LANGUAGE_INTENT = "other_language"
 
 
 def mark_other_language(message: Message) -> None:
-    previous = message.get(INTENT) or {}
-    ranking = [
-        entry
-        for entry in message.get(INTENT_RANKING_KEY) or []
-        if entry.get(INTENT_NAME_KEY) != OTHER_LANGUAGE_INTENT
-    ]
-    intent = {INTENT_NAME_KEY: OTHER_LANGUAGE_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent] + ranking, add_to_output=True)
-    message.set("classifier_intent", previous, add_to_output=True)
+    override_intent(message, OTHER_LANGUAGE_INTENT)
 
 
 @DefaultV1Recipe.register(

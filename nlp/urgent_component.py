@@ -26,6 +26,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from nlp.intent_override import CLASSIFIER_INTENT_KEY, override_intent
 from nlp.urgent_symptoms import UrgentFinding, load_detector
 
 URGENT_INTENT = "urgent_symptom"
@@ -51,23 +52,13 @@ def urgent_entities(findings: List[UrgentFinding]) -> List[Dict[Text, Any]]:
 
 def mark_urgent(message: Message, findings: List[UrgentFinding]) -> None:
     """Overrides the predicted intent and records the categories as entities."""
-    previous = message.get(INTENT) or {}
-    ranking = [
-        entry
-        for entry in message.get(INTENT_RANKING_KEY) or []
-        if entry.get(INTENT_NAME_KEY) != URGENT_INTENT
-    ]
-    urgent = {INTENT_NAME_KEY: URGENT_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
-    message.set(INTENT, urgent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [urgent] + ranking, add_to_output=True)
+    override_intent(message, URGENT_INTENT)
     entities = [
         entity
         for entity in message.get(ENTITIES) or []
         if entity.get("entity") != URGENT_ENTITY
     ]
     message.set(ENTITIES, entities + urgent_entities(findings), add_to_output=True)
-    # Kept for the staff console and evaluation: what DIET thought on its own.
-    message.set("classifier_intent", previous, add_to_output=True)
 
 
 def demote_unsure_urgent(message: Message, min_confidence: float) -> None:
@@ -87,7 +78,7 @@ def demote_unsure_urgent(message: Message, min_confidence: float) -> None:
         return
     message.set(INTENT, ranking[0], add_to_output=True)
     message.set(INTENT_RANKING_KEY, ranking + [intent], add_to_output=True)
-    message.set("classifier_intent", intent, add_to_output=True)
+    message.set(CLASSIFIER_INTENT_KEY, intent, add_to_output=True)
 
 
 @DefaultV1Recipe.register(

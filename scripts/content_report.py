@@ -33,7 +33,6 @@ import yaml  # noqa: E402
 from content.answers import (  # noqa: E402
     Answer,
     answer_files,
-    content_sha,
     load_answers,
     readability,
     syllable_source,

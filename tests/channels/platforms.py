@@ -25,7 +25,6 @@ import uuid
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import parse_qs, urlencode, urlsplit
 from urllib.request import Request, urlopen
@@ -33,7 +32,7 @@ from urllib.error import HTTPError
 
 from twilio.request_validator import RequestValidator
 
-from tests.support.servers import free_port
+from tests.support.servers import LocalHttpServer, QuietHandler
 
 TWILIO_SID = "AC" + "0" * 31 + "1"
 TWILIO_TOKEN = "twilio-test-auth-token"
@@ -71,14 +70,13 @@ class Sent:
         return ((self.params.get("message") or {}).get("text")) or ""
 
 
-class PlatformMock:
+class PlatformMock(LocalHttpServer):
     """A local HTTP server answering like Twilio, Telegram and Meta, recording calls."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.sent: List[Sent] = []
         self._lock = threading.Lock()
-        self._server: Optional[ThreadingHTTPServer] = None
 
     @property
     def url(self) -> str:
@@ -100,10 +98,10 @@ class PlatformMock:
 
     # -- the server
 
-    def start(self) -> "PlatformMock":
+    def handler(self) -> type:
         mock = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -120,19 +118,7 @@ class PlatformMock:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return Handler
 
     def _record(self, sent: Sent) -> None:
         with self._lock:

@@ -9,19 +9,17 @@ from __future__ import annotations
 import email
 import json
 import os
-import threading
 import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
-from tests.support.servers import MODEL, ROOT, free_port
+from tests.support.servers import MODEL, ROOT, LocalHttpServer, QuietHandler, free_port
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -91,24 +89,23 @@ def temporary_postgres_database() -> Iterator[str]:
 # ---------------------------------------------------------------- staff-side receivers
 
 
-class WebhookReceiver:
+class WebhookReceiver(LocalHttpServer):
     """A local HTTP server that records the JSON bodies POSTed to it."""
 
     def __init__(self, port: Optional[int] = None, status: int = 200) -> None:
-        self.port = port or free_port()
+        super().__init__(port)
         self.status = status
         self.received: List[Dict[str, Any]] = []
         self.headers: List[Dict[str, str]] = []
-        self._server: Optional[ThreadingHTTPServer] = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/enquiries"
 
-    def start(self) -> "WebhookReceiver":
+    def handler(self) -> type:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.received.append(json.loads(body))
@@ -116,19 +113,7 @@ class WebhookReceiver:
                 self.send_response(receiver.status)
                 self.end_headers()
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        return Handler
 
 
 @dataclass

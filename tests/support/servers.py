@@ -6,11 +6,13 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -41,6 +43,39 @@ def base_env(**extra: str) -> Dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps http.server's access lines out of the test output."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class LocalHttpServer:
+    """A fake of an outside HTTP service, served from a thread on a free local port.
+
+    Subclasses say how to answer in ``handler()``; ``start()`` and ``stop()`` are shared.
+    """
+
+    def __init__(self, port: Optional[int] = None) -> None:
+        self.port = port or free_port()
+        self._server: Optional[ThreadingHTTPServer] = None
+
+    def handler(self) -> type:
+        raise NotImplementedError
+
+    def start(self):
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self.handler())
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
 
 
 def http_ok(url: str) -> bool:

@@ -1,0 +1,45 @@
+"""What machine a measurement ran on, for every report that prints numbers.
+
+Numbers from a 2-core CI box and a laptop are not comparable; each report names
+its machine so that a reader can tell which they are looking at.
+"""
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import Dict
+
+
+def machine_facts() -> Dict[str, str]:
+    cpu, ram = "unknown CPU", "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        ram = f"{int(Path('/proc/meminfo').read_text().split()[1]) / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass  # not Linux: the report still runs, with less detail
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "ram": ram,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+    }
+
+
+def describe_machine() -> str:
+    facts = machine_facts()
+    return (
+        f"{facts['cpu']}, {facts['cores']} cores, {facts['ram']} RAM; {facts['os']}; "
+        f"Python {facts['python']}"
+    )
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
