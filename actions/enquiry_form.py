@@ -486,6 +486,13 @@ class ValidateEnquiryForm(FormValidationAction):
     # ------------------------------------------------------------ extraction
 
     def _answer(self, slot: str, tracker: Tracker) -> Dict[Text, Any]:
+        """The reply to the question at ``slot``: the whole message, unless it is an
+        interruption (an FAQ, urgent symptoms, "stop") that the form lets through.
+
+        Every slot is read this way; its ``validate_<slot>`` does the parsing.
+        rasa-sdk looks for ``extract_<slot>`` methods, which are made from this one
+        below the class.
+        """
         if tracker.get_slot("requested_slot") != slot or not is_fresh_reply(
             tracker.events, self.form_name()
         ):
@@ -497,46 +504,6 @@ class ValidateEnquiryForm(FormValidationAction):
             logger.debug("Message at %s is an interruption (intent %s)", slot, intent)
             return {}
         return {slot: text}
-
-    def extract_full_name(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("full_name", tracker)
-
-    def extract_phone(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("phone", tracker)
-
-    def extract_email(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("email", tracker)
-
-    def extract_hospital(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("hospital", tracker)
-
-    def extract_enquiry_aim(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("enquiry_aim", tracker)
-
-    def extract_call_time(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("call_time", tracker)
-
-    def extract_enquiry_consent(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("enquiry_consent", tracker)
-
-    def extract_enquiry_confirmed(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
-        return self._answer("enquiry_confirmed", tracker)
 
     # ------------------------------------------------------------ validation
 
@@ -772,6 +739,23 @@ class ValidateEnquiryForm(FormValidationAction):
         return self._valid(
             "enquiry_confirmed", None, **{field_name: new_value, STAGE_SLOT: None}
         )
+
+
+def _extractor(slot: str) -> Callable[..., Dict[Text, Any]]:
+    def extract(
+        self: ValidateEnquiryForm,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> Dict[Text, Any]:
+        return self._answer(slot, tracker)
+
+    extract.__name__ = extract.__qualname__ = f"extract_{slot}"
+    return extract
+
+
+for _slot in FORM_SLOTS:
+    setattr(ValidateEnquiryForm, f"extract_{_slot}", _extractor(_slot))
 
 
 # ---------------------------------------------------------------- questions
