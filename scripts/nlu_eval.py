@@ -23,6 +23,8 @@ os.environ.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT_DIR = ROOT / "tests" / "nlu"
+# The quality gate of `make test`: intent macro-F1 on the held-out set.
+MIN_MACRO_F1 = 0.92
 
 
 @dataclass
@@ -79,6 +81,11 @@ async def _parse_all(model_path: str, texts: Sequence[str]) -> Tuple[List[dict],
 def score(model_path: str, pairs: Sequence[Tuple[str, str]]) -> Score:
     from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa's structured logger prints every parse (with its text) unless configured;
+    # the report is the output that matters here.
+    configure_structlog(logging.ERROR)
     texts = [text for text, _ in pairs]
     labels = [label for _, label in pairs]
     parses, per_message = asyncio.run(_parse_all(model_path, texts))
@@ -123,10 +130,9 @@ def print_report(result: Score, worst: int = 15) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default=str(ROOT / "models" / "kyphoplasty.tar.gz"))
-    parser.add_argument("--min-f1", type=float, default=0.92)
+    parser.add_argument("--min-f1", type=float, default=MIN_MACRO_F1)
     parser.add_argument("--out", default=str(ROOT / "results" / "nlu_gate.json"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
     if not Path(args.model).exists():
         print(f"No trained model at {args.model}; run `make train` first.", file=sys.stderr)
         return 2
