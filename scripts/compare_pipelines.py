@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nlu_eval import MIN_MACRO_F1, ROOT, Score, load_held_out, score  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from bench.machine import describe_machine, load_average  # noqa: E402
+from bench.machine import code_version, describe_machine, load_average  # noqa: E402
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 OUT = ROOT / "results" / "compare"
@@ -96,7 +96,7 @@ def main() -> int:
         "trained in the same run on the same data (`data/`) and scored on the held-out",
         f"set (`tests/nlu/`, {len(pairs)} messages, never trained on).",
         "",
-        f"Machine: {describe_machine()}.",
+        f"Code: {code_version()}. Machine: {describe_machine()}.",
         "",
         "| pipeline | intent macro-F1 | accuracy | time per message | training time |",
         "| --- | --- | --- | --- | --- |",

@@ -24,7 +24,7 @@ REPORT = ROOT / "docs" / "nlu-evaluation.md"
 WEAKEST = 8  # intents listed per evaluation, lowest F1 first
 
 sys.path.insert(0, str(ROOT))
-from bench.machine import describe_machine  # noqa: E402
+from bench.machine import code_version, describe_machine  # noqa: E402
 
 
 def run(args: list) -> None:
@@ -77,7 +77,7 @@ def markdown_report(runs: List[Tuple[str, Path]]) -> str:
         "The plots (confusion matrix, confidence histogram) and the full reports are",
         "written under `results/`, which is not committed.",
         "",
-        f"Run on {run_date(runs)}. Machine: {describe_machine()}.",
+        f"Run on {run_date(runs)}, code {code_version()}. Machine: {describe_machine()}.",
         "",
         "Rasa scores the intent, so each FAQ area (`procedure`, `recovery`, ...) counts as",
         "one label, and the response selector's choice of answer within the area is",
