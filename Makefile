@@ -86,7 +86,7 @@ test-stories: setup $(MODEL) ## rasa test on the test stories; a prediction erro
 nlu-gate: setup $(MODEL) ## Intent macro-F1 on the held-out tests/nlu set (fails below 0.92)
 	$(PY) scripts/nlu_eval.py --model $(MODEL)
 
-evaluate: setup ## rasa test nlu with cross-validation; report and plots under results/
+evaluate: setup $(MODEL) ## rasa test nlu, held-out and cross-validation; plots under results/, summary in docs/nlu-evaluation.md
 	$(PY) scripts/evaluate.py
 
 compare: setup ## Our pipeline against Rasa's default on the held-out set (docs/pipeline-comparison.md)
