@@ -42,11 +42,24 @@ def accept_confirm(driver) -> None:
 
 def click_and_wait(driver, element) -> None:
     """Click a submit button and wait for the next page, so nothing races the POST."""
-    from selenium.webdriver.support import expected_conditions
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    def old_page_gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            # Mid-navigation, Chromium can report the old page's node this way
+            # instead of as stale; it means the same.
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+
     element.click()
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(element))
+    WebDriverWait(driver, 15).until(old_page_gone)
 
 
 def wait_for_file(folder: Path, pattern: str, timeout: float = 15) -> Path:
