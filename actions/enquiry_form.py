@@ -799,4 +799,6 @@ def _ask_action(slot: str) -> type:
     return type(class_name, (AskEnquiryQuestion,), {"slot": slot, "name": name})
 
 
+# Held here because a class's __subclasses__() keeps only weak references, and
+# rasa-sdk finds the actions through it.
 ASK_ACTIONS = {slot: _ask_action(slot) for slot in FORM_SLOTS}

@@ -9,7 +9,7 @@ import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 
 def machine_facts() -> Dict[str, str]:
@@ -31,8 +31,9 @@ def machine_facts() -> Dict[str, str]:
     }
 
 
-def describe_machine() -> str:
-    facts = machine_facts()
+def describe_machine(facts: Optional[Dict[str, str]] = None) -> str:
+    """One line for a report; ``facts`` when the caller already has them."""
+    facts = facts or machine_facts()
     return (
         f"{facts['cpu']}, {facts['cores']} cores, {facts['ram']} RAM; {facts['os']}; "
         f"Python {facts['python']}"

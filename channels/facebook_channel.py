@@ -181,7 +181,6 @@ class FacebookInput(MessagingInput):
     def name(cls) -> Text:
         return "facebook"
 
-
     def __init__(self, env: Mapping[str, str], problems: List[str] = ()) -> None:
         super().__init__(env, problems)
         self.verify_token = setting(env, "FACEBOOK_VERIFY")

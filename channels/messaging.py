@@ -103,7 +103,8 @@ class MessagingInput(InputChannel):
 
     @classmethod
     def missing_settings(cls, env: Mapping[str, str]) -> List[str]:
-        """The required settings that are unset (a channel may need more than all-of)."""
+        """The required settings that are unset; a channel with an either-or need
+        (Twilio: one of two numbers) adds to this."""
         return [name for name in cls.required_settings if not setting(env, name)]
 
     @classmethod

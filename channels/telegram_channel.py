@@ -166,7 +166,6 @@ class TelegramInput(MessagingInput):
     def name(cls) -> Text:
         return "telegram"
 
-
     @classmethod
     def invalid_settings(cls, env: Mapping[str, str]) -> List[str]:
         token = setting(env, "TELEGRAM_TOKEN")

@@ -13,11 +13,19 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List, Tuple
 
 import pytest
 
-from tests.support.servers import MODEL, ROOT, RestClient, base_env, free_port, http_ok
+from tests.support.servers import (
+    MODEL,
+    ROOT,
+    RestClient,
+    base_env,
+    free_port,
+    http_ok,
+    start_action_server,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +72,31 @@ def stopped(process: subprocess.Popen, timeout: float) -> bool:
         return False
 
 
+def start_chat(env: Dict[str, str]) -> Tuple[subprocess.Popen, int]:
+    """scripts/chat.sh on a terminal of its own, as `make chat` runs it; returns the
+    process and the terminal's controlling end to type into and read from."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            ["bash", "scripts/chat.sh"], cwd=ROOT, env=env,
+            stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
+        )
+    except OSError:
+        os.close(controller)
+        raise
+    finally:
+        os.close(terminal)
+    return process, controller
+
+
+def still_answering(urls: Dict[str, str], timeout: float = 15) -> List[str]:
+    """The names whose URL still answers once ``timeout`` has passed (or none do)."""
+    deadline = time.monotonic() + timeout
+    while any(http_ok(url) for url in urls.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return [name for name, url in urls.items() if http_ok(url)]
+
+
 @pytest.fixture(scope="module", autouse=True)
 def trained_model():
     if not MODEL.exists():
@@ -99,21 +132,12 @@ def test_run_starts_every_service_answers_and_ctrl_c_stops_them_all(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         os.close(reader)
-    deadline = time.monotonic() + 15
-    while any(http_ok(url) for url in urls.values()) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    still_up = [name for name, url in urls.items() if http_ok(url)]
-    assert still_up == [], f"still answering after Ctrl-C: {still_up}"
+    assert still_answering(urls) == [], "still answering after Ctrl-C"
 
 
 def test_chat_talks_in_the_terminal_and_stops_its_own_action_server(tmp_path):
     env = script_env(tmp_path)
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        ["bash", "scripts/chat.sh"], cwd=ROOT, env=env,
-        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-    )
-    os.close(terminal)
+    process, controller = start_chat(env)
     action_health = f"http://127.0.0.1:{env['ACTION_PORT']}/health"
     try:
         output = read_until(controller, "Your input ->", 300)
@@ -127,40 +151,27 @@ def test_chat_talks_in_the_terminal_and_stops_its_own_action_server(tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         os.close(controller)
-    deadline = time.monotonic() + 15
-    while http_ok(action_health) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not http_ok(action_health), "the chat's action server outlived the chat"
+    assert still_answering({"action server": action_health}) == [], (
+        "the chat's action server outlived the chat"
+    )
 
 
 def test_chat_uses_an_action_server_that_is_already_running(tmp_path):
     env = script_env(tmp_path)
-    log = (tmp_path / "actions.log").open("w")
-    running = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "python"), "-m", "actions.server", "--port", env["ACTION_PORT"]],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    controller, terminal = pty.openpty()
+    running = start_action_server(tmp_path, port=int(env["ACTION_PORT"]), env=env)
     process = None
     try:
-        deadline = time.monotonic() + 60
-        while not http_ok(f"http://127.0.0.1:{env['ACTION_PORT']}/health"):
-            assert time.monotonic() < deadline and running.poll() is None, "action server did not start"
-            time.sleep(0.5)
-        process = subprocess.Popen(
-            ["bash", "scripts/chat.sh"], cwd=ROOT, env=env,
-            stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True,
-        )
-        os.close(terminal)
-        output = read_until(controller, "Using the action server already running", 60)
-        assert "Starting the action server" not in output
-        os.killpg(process.pid, signal.SIGINT)
-        assert stopped(process, 60)
+        process, controller = start_chat(env)
+        try:
+            output = read_until(controller, "Using the action server already running", 60)
+            assert "Starting the action server" not in output
+            os.killpg(process.pid, signal.SIGINT)
+            assert stopped(process, 60)
+        finally:
+            os.close(controller)
         # Not started by the chat, so not stopped by it either.
-        assert running.poll() is None
+        assert running.process.poll() is None
     finally:
         if process is not None and process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-        os.close(controller)
-        running.terminate()
-        running.wait(timeout=15)
+        running.stop()
